@@ -1,0 +1,28 @@
+// Named tensors <-> one HDF5 file, one dataset per tensor (readable with h5py), plus string
+// attributes on the root. Writes go to a temporary name, are fsynced and renamed, so a reader never
+// sees a half-written file. Errors name the file and the dataset.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+namespace sharelab::arch {
+
+struct TensorFile {
+  std::map<std::string, torch::Tensor> tensors;  // CPU, contiguous
+  std::map<std::string, std::string> attrs;      // small metadata: format, spec text, ...
+};
+
+// Supported dtypes: float32, float64, int64, int32, uint8, bool, bfloat16/float16 (stored as float32
+// and tagged so they come back in their own dtype).
+void write_tensor_file(const std::string& path, const TensorFile& f);
+TensorFile read_tensor_file(const std::string& path);
+
+// Write `bytes` to `path` atomically: temporary file in the same folder, fsync, rename, fsync dir.
+void write_file_atomic(const std::string& path, const std::string& bytes);
+// fsync + rename of an already written temporary file.
+void commit_file(const std::string& tmp_path, const std::string& final_path);
+
+}  // namespace sharelab::arch

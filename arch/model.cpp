@@ -1,0 +1,183 @@
+// LibTorch LLaMA with index-map sharing. Shapes: B batch, T time, C d_model, H heads, G kv heads,
+// R = H / G query heads per kv head, D head_dim, V vocab.
+#include "arch/model.h"
+
+#include <cmath>
+#include <unordered_set>
+
+namespace sharelab::arch {
+
+namespace nnf = torch::nn::functional;
+
+// --- RMSNorm ----------------------------------------------------------------------------------
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  auto xf = x.to(torch::kFloat32);
+  xf = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return weight * xf.to(x.scalar_type());
+}
+
+// --- rotary -----------------------------------------------------------------------------------
+
+Rope make_rope(int64_t seq, int64_t hd, double theta, const torch::Device& device) {
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+  auto inv = 1.0 / torch::pow(theta, torch::arange(0, hd, 2, opts) / double(hd));  // (D/2)
+  auto freqs = torch::outer(torch::arange(seq, opts), inv);                        // (T, D/2)
+  auto emb = torch::cat({freqs, freqs}, -1);                                       // (T, D)
+  return {emb.cos(), emb.sin()};
+}
+
+namespace {
+// HF rotate_half: (x1, x2) -> (-x2, x1) on the last axis.
+torch::Tensor rotate_half(const torch::Tensor& x) {
+  auto halves = x.chunk(2, -1);
+  return torch::cat({-halves[1], halves[0]}, -1);
+}
+torch::Tensor apply_rope(const torch::Tensor& x, const Rope& r) {  // x (B, *, T, D)
+  return x * r.cos.to(x.scalar_type()) + rotate_half(x) * r.sin.to(x.scalar_type());
+}
+}  // namespace
+
+// --- attention --------------------------------------------------------------------------------
+
+AttentionImpl::AttentionImpl(const ModelSpec& s)
+    : n_heads(s.n_heads), n_kv_heads(s.n_kv_heads), head_dim(s.head_dim()) {
+  auto lin = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  wq = register_module("wq", lin(s.d_model, n_heads * head_dim));
+  wk = register_module("wk", lin(s.d_model, n_kv_heads * head_dim));
+  wv = register_module("wv", lin(s.d_model, n_kv_heads * head_dim));
+  wo = register_module("wo", lin(n_heads * head_dim, s.d_model));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const Rope& rope) {
+  const int64_t B = x.size(0), T = x.size(1), G = n_kv_heads, R = n_heads / n_kv_heads, D = head_dim;
+  auto q = wq(x).view({B, T, G, R, D}).permute({0, 2, 3, 1, 4});  // (B, G, R, T, D)
+  auto k = wk(x).view({B, T, G, D}).transpose(1, 2);              // (B, G, T, D)
+  auto v = wv(x).view({B, T, G, D}).transpose(1, 2);              // (B, G, T, D)
+  q = apply_rope(q, rope).reshape({B, G, R * T, D});              // (B, G, R*T, D): heads of a group share K/V
+  k = apply_rope(k, rope);
+  auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(D));  // (B, G, R*T, T)
+  auto causal = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
+  scores = scores.view({B, G, R, T, T}).masked_fill(causal, -std::numeric_limits<float>::infinity());
+  // Softmax in fp32 as HF does, back to the compute dtype for the weighted sum.
+  auto probs = torch::softmax(scores.to(torch::kFloat32), -1).to(v.scalar_type()).view({B, G, R * T, T});
+  auto y = torch::matmul(probs, v)                  // (B, G, R*T, D)
+               .view({B, G, R, T, D})
+               .permute({0, 3, 1, 2, 4})           // (B, T, G, R, D)
+               .reshape({B, T, n_heads * D});
+  return wo(y);
+}
+
+// --- SwiGLU -----------------------------------------------------------------------------------
+
+SwiGLUImpl::SwiGLUImpl(int64_t dim, int64_t hidden) {
+  auto lin = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  w1 = register_module("w1", lin(dim, hidden));
+  w2 = register_module("w2", lin(hidden, dim));
+  w3 = register_module("w3", lin(dim, hidden));
+}
+
+torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) { return w2(torch::silu(w1(x)) * w3(x)); }
+
+// --- CausalLM ---------------------------------------------------------------------------------
+
+CausalLMImpl::CausalLMImpl(const ModelSpec& spec) : spec_(spec) {
+  spec_.validate();
+  layout_ = spec_.layout();
+  tok_emb = register_module("tok_emb", torch::nn::Embedding(spec_.vocab_size, spec_.d_model));
+  // The pools: the only place modules are registered, one entry per unique owner.
+  attn = register_module("attn", torch::nn::ModuleList());
+  ffn = register_module("ffn", torch::nn::ModuleList());
+  attn_norm = register_module("attn_norm", torch::nn::ModuleList());
+  ffn_norm = register_module("ffn_norm", torch::nn::ModuleList());
+  for (int64_t i = 0; i < layout_.n_attn; ++i) attn->push_back(Attention(spec_));
+  for (int64_t i = 0; i < layout_.n_ffn; ++i) ffn->push_back(SwiGLU(spec_.d_model, spec_.ffn_dim));
+  for (int64_t i = 0; i < layout_.n_attn_norm; ++i) attn_norm->push_back(RMSNorm(spec_.d_model, spec_.norm_eps));
+  for (int64_t i = 0; i < layout_.n_ffn_norm; ++i) ffn_norm->push_back(RMSNorm(spec_.d_model, spec_.norm_eps));
+  norm = register_module("norm", RMSNorm(spec_.d_model, spec_.norm_eps));
+  // Tied: no lm_head at all; forward multiplies by tok_emb->weight (no dead, counted copy).
+  if (!spec_.tie_embeddings)
+    lm_head = register_module(
+        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(spec_.d_model, spec_.vocab_size).bias(false)));
+  // Slots borrow from the pools by index map.
+  for (int64_t s = 0; s < spec_.n_layers; ++s) {
+    slots_.push_back(Slot{RMSNorm(attn_norm->ptr<RMSNormImpl>(layout_.attn_norm_of[s])),
+                          Attention(attn->ptr<AttentionImpl>(layout_.attn_of[s])),
+                          RMSNorm(ffn_norm->ptr<RMSNormImpl>(layout_.ffn_norm_of[s])),
+                          SwiGLU(ffn->ptr<SwiGLUImpl>(layout_.ffn_of[s]))});
+  }
+  reset_parameters(0);
+}
+
+void CausalLMImpl::reset_parameters(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::detail::createCPUGenerator(seed);
+  const double std = spec_.init_std;
+  // A global depth scale (not per slot): a per-slot scale would re-initialise a shared owner
+  // once per slot and the last slot would win.
+  const double out_std = std / std::sqrt(2.0 * double(spec_.n_layers));
+  auto normal = [&](torch::Tensor& w, double sd) {
+    // Draw on CPU with our generator so the init is identical on every device.
+    w.copy_(at::normal(0.0, sd, w.sizes(), gen, torch::TensorOptions().dtype(torch::kFloat32)));
+  };
+  normal(tok_emb->weight, std);
+  for (size_t i = 0; i < attn->size(); ++i) {
+    auto a = attn->ptr<AttentionImpl>(i);
+    normal(a->wq->weight, std);
+    normal(a->wk->weight, std);
+    normal(a->wv->weight, std);
+    normal(a->wo->weight, out_std);
+  }
+  for (size_t i = 0; i < ffn->size(); ++i) {
+    auto f = ffn->ptr<SwiGLUImpl>(i);
+    normal(f->w1->weight, std);
+    normal(f->w3->weight, std);
+    normal(f->w2->weight, out_std);
+  }
+  for (auto* pool : {&attn_norm, &ffn_norm})
+    for (size_t i = 0; i < (*pool)->size(); ++i) (*pool)->ptr<RMSNormImpl>(i)->weight.fill_(1.0);
+  norm->weight.fill_(1.0);
+  if (lm_head) normal(lm_head->weight, std);
+}
+
+torch::Tensor CausalLMImpl::forward(const torch::Tensor& tokens) {
+  const int64_t T = tokens.size(1);
+  TORCH_CHECK(T <= spec_.max_seq_len, "sequence length ", T, " exceeds max_seq_len ", spec_.max_seq_len);
+  const Rope rope = make_rope(T, spec_.head_dim(), spec_.rope_theta, tokens.device());
+  auto x = tok_emb(tokens);  // (B, T, C)
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    Slot& l = slots_[s];
+    if (hook_) hook_(int64_t(s), true);
+    x = x + l.attn(l.attn_norm(x), rope);
+    x = x + l.ffn(l.ffn_norm(x));
+    if (hook_) hook_(int64_t(s), false);
+  }
+  auto h = norm(x);
+  return spec_.tie_embeddings ? nnf::linear(h, tok_emb->weight) : lm_head(h);  // (B, T, V)
+}
+
+torch::Tensor CausalLMImpl::loss(const torch::Tensor& inputs, const torch::Tensor& targets) {
+  auto logits = forward(inputs);
+  return nnf::cross_entropy(logits.to(torch::kFloat32).view({-1, spec_.vocab_size}), targets.reshape({-1}),
+                            nnf::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+int64_t count_parameters(torch::nn::Module& m) {
+  int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+int64_t count_distinct_parameters(torch::nn::Module& m) {
+  std::unordered_set<const void*> seen;
+  int64_t n = 0;
+  for (const auto& p : m.parameters())
+    if (seen.insert(p.unsafeGetTensorImpl()).second) n += p.numel();
+  return n;
+}
+
+}  // namespace sharelab::arch

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every build, test and data dependency of sharelab from Debian (and npm for the default
+# corpus). Idempotent: re-running it installs nothing new and exits 0.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake ccache pkg-config git
+  libtorch-dev libopenblas0-openmp
+  libhdf5-dev libboost-program-options-dev libfmt-dev libsqlite3-dev sqlite3
+  doctest-dev libtomlplusplus-dev libsentencepiece-dev sentencepiece libgloo-dev
+  gnuplot-nox
+  python3-torch python3-h5py python3-numpy python3-sentencepiece
+)
+# npm fetches the default corpus; NodeSource images ship it inside nodejs, Debian as a separate package.
+command -v npm >/dev/null 2>&1 || PKGS+=(nodejs npm)
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all Debian packages present"
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# CLI contract: unknown names and bad values give one line naming them, exit code 2; --help works
+# on every command.
+set -u
+RUNNER="$1"
+fail=0; passed=0
+expect() {  # expect CODE PATTERN -- ARGS...
+  local code="$1" pattern="$2"; shift 3
+  local out; out=$("$RUNNER" "$@" 2>&1); local rc=$?
+  if [ "$rc" != "$code" ] || ! grep -qF -- "$pattern" <<<"$out"; then
+    echo "FAIL: runner $* -> rc=$rc (want $code), output: $out (want: $pattern)"; fail=$((fail+1))
+  else passed=$((passed+1)); fi
+  if [ "$code" = 2 ] && [ "$(wc -l <<<"$out")" != 1 ]; then echo "FAIL: runner $*: error is not one line: $out"; fail=$((fail+1)); fi
+}
+expect 2 "unknown preset 'nope'; known: baseline1, baseline2" -- describe nope
+expect 2 "unknown model key 'd_modle'; known: n_layers, d_model" -- describe debug --set d_modle=3
+expect 2 "model key 'd_model': 'x' is not an integer" -- describe debug --set d_model=x
+expect 2 "mobillama-0.8b-paper: d_model 2532 is not divisible by n_heads 32" -- describe mobillama-0.8b-paper
+expect 2 "unknown command 'trian'; known: presets, describe" -- trian
+expect 2 "unknown scheme 'shared'; known: none, shared-ffn" -- describe debug --set scheme=shared
+expect 2 "unrecognised option '--bogus'" -- presets --bogus
+expect 0 "unique" -- describe mobillama-0.8b-paper --set n_heads=6 --set n_kv_heads=6
+for cmd in presets describe export logits; do expect 0 "usage: runner $cmd" -- $cmd --help; done
+expect 0 "124.6M" -- describe mobilellm-125m
+echo "$passed passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,156 @@
+// The LibTorch model: shared modules registered once, gradients through shared modules, tying,
+// equivalence of a shared model and a dense model with copied weights, HF export round trip.
+#include <doctest/doctest.h>
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include "arch/accounting.h"
+#include "arch/registry.h"
+#include "arch/weights.h"
+
+using namespace sharelab::arch;
+
+namespace {
+
+ModelSpec small(const std::string& scheme, std::vector<std::string> extra = {}) {
+  extra.push_back("scheme=" + scheme);
+  return resolve_preset("debug", extra);
+}
+
+torch::Tensor tokens(int64_t B, int64_t T, int64_t vocab, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  return torch::randint(vocab, {B, T}, gen, torch::kInt64);
+}
+
+// Relative difference ||a - b|| / ||b||.
+double rel(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(1e-30, b.norm().item<double>());
+}
+
+}  // namespace
+
+TEST_CASE("shared modules are registered once: parameters() equals the analytic unique count") {
+  for (const auto& info : schemes()) {
+    SUBCASE(info.name) {
+      std::vector<std::string> extra;
+      if (info.arg == SchemeArg::kRepeats) extra.push_back("repeats=2");
+      if (info.arg == SchemeArg::kUniqueBlocks) extra.push_back("unique_blocks=2");
+      CausalLM m(small(info.name, extra));
+      CHECK(count_parameters(*m) == count_distinct_parameters(*m));
+      CHECK(count_parameters(*m) == unique_params(m->spec()).total());
+    }
+  }
+}
+
+TEST_CASE("tied embeddings: no lm_head, the head is the embedding matrix") {
+  CausalLM m(small("none", {"tie_embeddings=true"}));
+  CHECK(!m->lm_head);
+  for (const auto& p : m->named_parameters()) CHECK(p.key().find("lm_head") == std::string::npos);
+  auto x = tokens(1, 5, 512, 3);
+  auto logits = m->forward(x);
+  // Perturbing the embedding row of token 7 changes the logit of token 7 at every position.
+  {
+    torch::NoGradGuard g;
+    m->tok_emb->weight[7].add_(1.0);
+  }
+  auto after = m->forward(x);
+  CHECK(!torch::allclose(logits.select(-1, 7), after.select(-1, 7)));
+}
+
+TEST_CASE("shared-ffn gradient equals the sum of per-layer gradients of a dense copy") {
+  torch::manual_seed(0);
+  CausalLM shared(small("shared-ffn"));
+  CausalLM dense(small("none"));
+  shared->reset_parameters(11);
+  // Dense copy: every layer gets the shared FFN's weights; attention and norms are per-layer in both.
+  load_hf_state(dense, hf_state(shared), "test");
+  auto x = tokens(2, 16, 512, 5), y = tokens(2, 16, 512, 6);
+  auto ls = shared->loss(x, y), ld = dense->loss(x, y);
+  CHECK(ls.item<double>() == doctest::Approx(ld.item<double>()).epsilon(1e-6));
+  ls.backward();
+  ld.backward();
+  auto sum_w = [&](const char* w) {
+    torch::Tensor acc;
+    for (size_t i = 0; i < dense->ffn->size(); ++i) {
+      auto f = dense->ffn->ptr<SwiGLUImpl>(i);
+      auto g = std::string(w) == "w1" ? f->w1->weight.grad() : std::string(w) == "w2" ? f->w2->weight.grad() : f->w3->weight.grad();
+      acc = acc.defined() ? acc + g : g.clone();
+    }
+    return acc;
+  };
+  auto sf = shared->ffn->ptr<SwiGLUImpl>(0);
+  CHECK(rel(sf->w1->weight.grad(), sum_w("w1")) < 1e-5);
+  CHECK(rel(sf->w2->weight.grad(), sum_w("w2")) < 1e-5);
+  CHECK(rel(sf->w3->weight.grad(), sum_w("w3")) < 1e-5);
+  // Attention is not shared: its gradients are the dense model's, layer by layer.
+  for (size_t i = 0; i < shared->attn->size(); ++i)
+    CHECK(rel(shared->attn->ptr<AttentionImpl>(i)->wq->weight.grad(), dense->attn->ptr<AttentionImpl>(i)->wq->weight.grad()) <
+          1e-5);
+}
+
+TEST_CASE("every scheme computes the same function as a dense model with its weights materialised") {
+  for (const char* scheme : {"shared-block", "immediate", "repeat-all-over", "reverse", "cycle-rev"}) {
+    SUBCASE(scheme) {
+      std::vector<std::string> extra;
+      const auto& info = scheme_by_name(scheme);
+      if (info.arg == SchemeArg::kRepeats) extra.push_back("repeats=2");
+      if (info.arg == SchemeArg::kUniqueBlocks) extra.push_back("unique_blocks=2");
+      CausalLM s(small(scheme, extra));
+      s->reset_parameters(21);
+      CausalLM d(small("none"));
+      load_hf_state(d, hf_state(s), "test");
+      auto x = tokens(2, 12, 512, 9);
+      torch::NoGradGuard g;
+      CHECK(rel(s->forward(x), d->forward(x)) < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("loading an HF state into a shared model rejects copies that differ") {
+  CausalLM dense(small("none"));
+  CausalLM shared(small("shared-ffn"));
+  CHECK_THROWS_WITH(load_hf_state(shared, hf_state(dense), "dense.h5"),
+                    doctest::Contains("dense.h5: 'model.layers.1.mlp.gate_proj.weight' differs from "
+                                      "'model.layers.0.mlp.gate_proj.weight' but scheme 'shared-ffn' shares them"));
+}
+
+TEST_CASE("initialisation is deterministic per seed and draws each owner once") {
+  CausalLM a(small("shared-ffn")), b(small("shared-ffn"));
+  a->reset_parameters(5);
+  b->reset_parameters(5);
+  for (const auto& p : a->named_parameters()) CHECK(torch::equal(p.value(), b->named_parameters()[p.key()]));
+  b->reset_parameters(6);
+  CHECK(!torch::equal(a->tok_emb->weight, b->tok_emb->weight));
+  // Output projections use the depth-scaled std 0.02 / sqrt(2 x 4).
+  CausalLM big(resolve_preset("debug", {"d_model=256", "ffn_dim=1024"}));
+  const double sd = big->ffn->ptr<SwiGLUImpl>(0)->w2->weight.std().item<double>();
+  CHECK(sd == doctest::Approx(0.02 / std::sqrt(8.0)).epsilon(0.03));
+}
+
+TEST_CASE("bf16 autocast forward runs and stays close to fp32") {
+  CausalLM m(small("shared-ffn"));
+  auto x = tokens(2, 16, 512, 1);
+  torch::NoGradGuard g;
+  auto ref = m->forward(x);
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
+  auto low = m->forward(x);
+  at::autocast::set_cpu_enabled(false);
+  at::autocast::clear_cache();
+  CHECK((low.scalar_type() == torch::kBFloat16));
+  CHECK(rel(low.to(torch::kFloat32), ref) < 5e-2);
+}
+
+TEST_CASE("slot hooks see every executed layer in order") {
+  CausalLM m(resolve_preset("mobilellm-ls-125m", {"d_model=36", "n_heads=9", "n_kv_heads=3", "ffn_dim=32",
+                                                  "vocab_size=64"}));
+  std::vector<int64_t> begun;
+  m->set_slot_hook([&](int64_t slot, bool begin) {
+    if (begin) begun.push_back(slot);
+  });
+  torch::NoGradGuard g;
+  m->forward(tokens(1, 4, 64, 0));
+  REQUIRE(begun.size() == 60);
+  for (int64_t i = 0; i < 60; ++i) CHECK(begun[i] == i);
+}
