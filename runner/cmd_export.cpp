@@ -53,8 +53,6 @@ void write_npy(const std::string& path, const torch::Tensor& t) {
   write_file_atomic(path, bytes);
 }
 
-}  // namespace
-
 int cmd_export(const Args& args) {
   po::options_description opts("runner export");
   std::string name, out, hf_out;
@@ -111,5 +109,12 @@ int cmd_logits(const Args& args) {
   write_npy(out, logits);
   return 0;
 }
+
+const CommandRegistrar kExport("export", "build a preset and write its weights (native HDF5 and/or HF-named HDF5)",
+                               cmd_export, 12);
+const CommandRegistrar kLogits("logits", "run a forward pass on given token ids and write the logits as .npy", cmd_logits,
+                               13);
+
+}  // namespace
 
 }  // namespace sharelab::runner

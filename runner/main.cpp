@@ -1,6 +1,6 @@
 // runner: the suite's main executable. `runner COMMAND --help` for each command.
-#include <torch/torch.h>
-
+// `runner --sweep FILE.toml [...]` is shorthand for `runner sweep FILE.toml [...]`.
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,24 +8,30 @@
 #include "arch/errors.h"
 #include "runner/commands.h"
 
+namespace sharelab::runner {
+std::vector<Command>& command_table() {
+  static std::vector<Command> table;
+  return table;
+}
+}  // namespace sharelab::runner
+
 namespace {
 
-struct Command {
-  const char* name;
-  const char* summary;
-  int (*run)(const sharelab::runner::Args&);
-};
+using sharelab::runner::Command;
 
-const std::vector<Command> kCommands = {
-    {"presets", "table of every preset: geometry, scheme, unique/effective params, GFLOPs/token", sharelab::runner::cmd_presets},
-    {"describe", "one preset in full (with --set overrides): spec, layout, accounting", sharelab::runner::cmd_describe},
-    {"export", "build a preset and write its weights (native HDF5 and/or HF-named HDF5)", sharelab::runner::cmd_export},
-    {"logits", "run a forward pass on given token ids and write the logits as .npy", sharelab::runner::cmd_logits},
-};
+std::vector<Command> sorted_commands() {
+  auto cmds = sharelab::runner::command_table();
+  std::sort(cmds.begin(), cmds.end(), [](const Command& a, const Command& b) { return a.order < b.order; });
+  return cmds;
+}
 
 void usage(std::ostream& out) {
-  out << "usage: runner COMMAND [options]   (runner COMMAND --help)\n\ncommands:\n";
-  for (const auto& c : kCommands) out << "  " << c.name << std::string(12 - std::string(c.name).size(), ' ') << c.summary << "\n";
+  out << "usage: runner COMMAND [options]   (runner COMMAND --help)\n"
+         "       runner --sweep FILE.toml [--dry-run] [--only NAME] [--set key=value ...]\n\ncommands:\n";
+  for (const auto& c : sorted_commands()) {
+    std::string n = c.name;
+    out << "  " << n << std::string(n.size() < 12 ? 12 - n.size() : 1, ' ') << c.summary << "\n";
+  }
 }
 
 }  // namespace
@@ -36,11 +42,13 @@ int main(int argc, char** argv) {
     usage(args.empty() ? std::cerr : std::cout);
     return args.empty() ? sharelab::kExitUsage : 0;
   }
+  if (args[0] == "--sweep") args[0] = "sweep";  // the users' spelling: runner --sweep configs/table1.toml
   try {
-    for (const auto& c : kCommands)
+    const auto cmds = sorted_commands();
+    for (const auto& c : cmds)
       if (args[0] == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
     std::string names;
-    for (const auto& c : kCommands) names += (names.empty() ? "" : ", ") + std::string(c.name);
+    for (const auto& c : cmds) names += (names.empty() ? "" : ", ") + std::string(c.name);
     throw sharelab::ConfigError("unknown command '" + args[0] + "'; known: " + names);
   } catch (const sharelab::ConfigError& e) {
     std::cerr << "runner: error: " << e.what() << "\n";

@@ -1,0 +1,35 @@
+// The training loop for one run: builds the model from RunConfig.model, trains on the prepared
+// shards with the run's recipe (AdamW, cosine LR with warm-up, clipping, gradient accumulation,
+// bf16 autocast), validates periodically, checkpoints atomically and resumes bit-exactly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "runner/store/results_store.h"
+#include "runner/sweep/run_config.h"
+
+namespace sharelab::train {
+
+struct TrainResult {
+  bool finished = false;   // reached the token budget
+  int64_t steps = 0;
+  double tokens = 0;
+  double final_train_loss = 0, final_val_loss = 0;
+  double wall_s = 0, tokens_per_s = 0;
+  double epochs = 0;       // passes over the training data (> 1 means data repeated)
+  std::string final_checkpoint;
+};
+
+struct TrainOptions {
+  std::string run_dir;            // results/runs/<run_id>: checkpoints live here
+  store::ResultsStore* store = nullptr;  // scalars + series written here when set
+  bool resume = true;             // continue from run_dir's latest checkpoint when present
+  double stop_after_tokens = 0;   // > 0: stop early (tests of kill/resume); not a finished run
+};
+
+// Trains (or resumes) the run. Throws ConfigError for bad data/config, runtime_error otherwise.
+TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt);
+
+}  // namespace sharelab::train
