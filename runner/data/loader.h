@@ -17,6 +17,10 @@ struct LoaderOptions {
   int rank = 0;
   int world_size = 1;
   int64_t seq_len = 0;  // tokens predicted per row; 0 = as stored. Must be <= the stored length.
+  // A stored row of L+1 tokens is cut into k = L / seq_len rows: row j = stored[j*seq_len,
+  // (j+1)*seq_len + 1) (neighbours overlap by the one token that is target then input); the last
+  // L - k*seq_len tokens of each stored row are not used.
+  bool log_epochs = true;  // one stderr line when a pass over the data begins again (repeats are visible)
 };
 
 struct TokenBatch {
@@ -35,13 +39,16 @@ class ShardLoader {
 
   TokenBatch next(int64_t rows);
 
-  uint64_t cursor() const;       // rows handed out by this rank so far
-  void seek(uint64_t cursor);    // continue as if `cursor` rows had been read
-  double epochs() const;         // passes over this rank's slice so far (fractional)
+  uint64_t cursor() const;     // rows handed out by this rank so far
+  void seek(uint64_t cursor);  // continue as if `cursor` rows had been read
+  double epochs() const;       // passes over this rank's slice so far (fractional)
   int64_t rows_per_epoch() const;
 
   int64_t seq_len() const;
   int64_t vocab_size() const;
+  // ConfigError when a model's embedding cannot hold these ids (model_vocab < vocab_size()),
+  // naming the data folder, both sizes and the fix. A larger (padded) model vocab is accepted.
+  void check_model_vocab(int64_t model_vocab, const std::string& model_name) const;
   std::string tokenizer_sha256() const;  // "" for pre-tokenized (Amber) input
   std::vector<std::string> sources() const;
   std::map<std::string, int64_t> tokens_per_source() const;  // this split, from the manifest

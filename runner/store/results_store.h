@@ -19,6 +19,7 @@ struct RunRow {
   std::string sweep, name, preset, scheme, scale;
   std::string config_json;
   std::string config_hash;
+  std::string geometry;  // hash of what sets throughput (model, seq, batch, precision, device, threads)
   std::string git_commit, host, device;
   int threads = 0;
   std::string status;  // "running", "finished", "failed"
@@ -70,6 +71,9 @@ class ResultsStore {
   void begin_run(const RunRow& run);
   void finish_run(const std::string& run_id, const std::string& status);  // "finished" | "failed"
   std::vector<RunRow> runs(const std::string& sweep = "");  // "" = all
+  // Measured training tokens/s (scalar "tokens_per_s") of finished runs with this geometry,
+  // newest first: what `runner sweep --dry-run` projects wall time from.
+  std::vector<double> measured_tokens_per_s(const std::string& geometry);
 
   // Upsert by (run_id, key).
   void put_scalars(const std::string& run_id, const std::map<std::string, double>& values);
@@ -83,8 +87,11 @@ class ResultsStore {
   void put_evals(const std::vector<EvalRow>& rows);
   std::vector<EvalRow> evals(const std::string& run_id);
 
+  // Upsert by (preset, spec_hash, device, dtype, threads, batch, seq): the latest measurement wins.
   void put_profile(const ProfileRow& row);
   std::vector<ProfileRow> profiles(const std::string& preset = "");
+
+  int schema_version();  // PRAGMA user_version of the open database
 
  private:
   std::string path_;

@@ -77,4 +77,7 @@ struct RunConfig {
   std::string run_id() const;          // stable hash of canonical_json (hex, 16 chars)
 };
 
+// 64-bit FNV-1a of text as 16 hex digits: stable across builds and platforms (std::hash is not).
+std::string stable_hash(const std::string& text);
+
 }  // namespace sharelab::sweep

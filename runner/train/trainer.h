@@ -26,10 +26,14 @@ struct TrainOptions {
   std::string run_dir;            // results/runs/<run_id>: checkpoints live here
   store::ResultsStore* store = nullptr;  // scalars + series written here when set
   bool resume = true;             // continue from run_dir's latest checkpoint when present
-  double stop_after_tokens = 0;   // > 0: stop early (tests of kill/resume); not a finished run
+  double stop_after_tokens = 0;   // > 0: stop at the first checkpoint at or past this many tokens
+                                  // (tests of kill/resume); not a finished run
 };
 
 // Trains (or resumes) the run. Throws ConfigError for bad data/config, runtime_error otherwise.
+// With opt.store: train series points (every log step), val points (every validation) and, when
+// the run finishes, its scalars. The run row itself (begin_run / finish_run) belongs to the
+// caller (`runner sweep`, `runner train`, `runner resume`), which knows the sweep and geometry.
 TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt);
 
 }  // namespace sharelab::train

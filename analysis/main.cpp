@@ -1,0 +1,109 @@
+// analysis: the paper tables and loss plots, regenerated from the results database. Links no
+// LibTorch: a pure function of the database, experiments/*.toml and the cost model.
+//   analysis tables --table 1|5|10|11|mobilellm-sharing|...|all [--format md|tex|csv] [--db PATH] [--sweep NAME]
+//   analysis plot [--sweep NAME] [--db PATH] [--out results/plots]
+#include <fmt/format.h>
+#include <boost/program_options.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "analysis/plots.h"
+#include "analysis/report.h"
+#include "arch/errors.h"
+
+namespace po = boost::program_options;
+using namespace sharelab;
+
+namespace {
+
+bool parse(const std::string& usage, po::options_description& opts, const std::vector<std::string>& args,
+           po::variables_map& vm) {
+  opts.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(opts).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: " << usage << "\n\n" << opts << "\n";
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (usage: " + usage + "; see --help)");
+  }
+  return true;
+}
+
+int cmd_tables(const std::vector<std::string>& args) {
+  po::options_description opts("analysis tables");
+  analysis::TablesRequest req;
+  std::string format, out;
+  opts.add_options()("table", po::value(&req.table)->default_value("all"), "table id (experiments/*.toml) or all")(
+      "format", po::value(&format)->default_value("md"), "md, tex or csv")(
+      "db", po::value(&req.db)->default_value("results/sharelab.db"), "results database")(
+      "sweep", po::value(&req.sweep)->default_value(""), "only runs of this sweep ('' = any)")(
+      "experiments", po::value(&req.experiments)->default_value("experiments"), "folder of table definitions")(
+      "mfu", po::value(&req.build.mfu)->default_value(0),
+      "override the utilisation of every projection (0 = as defined)")("out", po::value(&out)->default_value(""),
+                                                                       "write to this file instead of stdout");
+  po::variables_map vm;
+  const char* usage =
+      "analysis tables --table 1|5|10|11|mobilellm-sharing|mobilellm-depth|mobilellm-embedding|all "
+      "[--format md|tex|csv] [--db PATH] [--sweep NAME]";
+  if (!parse(usage, opts, args, vm)) return 0;
+  req.format = analysis::parse_format(format);
+  const std::string text = analysis::render_tables(req);
+  if (out.empty()) {
+    std::cout << text;
+  } else {
+    if (auto dir = std::filesystem::path(out).parent_path(); !dir.empty()) std::filesystem::create_directories(dir);
+    analysis::write_text_atomic(out, text);
+    std::cerr << "analysis: wrote " << out << "\n";
+  }
+  return 0;
+}
+
+int cmd_plot(const std::vector<std::string>& args) {
+  po::options_description opts("analysis plot");
+  analysis::PlotOptions o;
+  std::string db;
+  opts.add_options()("sweep", po::value(&o.sweep)->default_value(""), "runs of this sweep ('' = all runs)")(
+      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "out", po::value(&o.out_dir)->default_value("results/plots"), "output folder")(
+      "gnuplot", po::value(&o.gnuplot)->default_value("gnuplot"), "gnuplot executable");
+  po::variables_map vm;
+  if (!parse("analysis plot [--sweep NAME] [--db PATH] [--out results/plots]", opts, args, vm)) return 0;
+  if (!std::filesystem::exists(db)) throw ConfigError("analysis plot: no database at " + db + " (--db)");
+  if (!analysis::gnuplot_available(o.gnuplot))
+    throw ConfigError("analysis plot: '" + o.gnuplot + "' does not run; install Debian's gnuplot-nox (make setup)");
+  store::ResultsStore store(db);
+  for (const auto& f : analysis::plot_validation(store, o)) std::cout << f << "\n";
+  return 0;
+}
+
+void usage(std::ostream& out) {
+  out << "usage: analysis tables [--table ID|all] [--format md|tex|csv] [--db PATH] [--sweep NAME]\n"
+         "       analysis plot [--sweep NAME] [--db PATH] [--out DIR]\n"
+         "(analysis COMMAND --help for every option)\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    usage(args.empty() ? std::cerr : std::cout);
+    return args.empty() ? kExitUsage : 0;
+  }
+  try {
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "tables") return cmd_tables(rest);
+    if (args[0] == "plot") return cmd_plot(rest);
+    throw ConfigError("unknown command '" + args[0] + "'; known: tables, plot");
+  } catch (const ConfigError& e) {
+    std::cerr << "analysis: error: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "analysis: error: " << e.what() << "\n";
+    return kExitRuntime;
+  }
+}

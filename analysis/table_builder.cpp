@@ -1,0 +1,253 @@
+// Cell values for the paper tables.
+#include "analysis/table_builder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <optional>
+
+#include "arch/accounting.h"
+#include "arch/cost_model.h"
+#include "arch/errors.h"
+#include "arch/registry.h"
+
+namespace sharelab::analysis {
+
+namespace {
+
+const char* kMissing = "missing";
+
+struct Value {
+  std::optional<double> number;  // empty = missing
+  std::string text;              // pre-formatted text values (profile:setup, fwd_range)
+  std::string provenance;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string format_number(double v, const ColumnSpec& c) {
+  v *= c.scale;
+  // MobiLlama prints sizes in billions ("0.52B"), MobileLLM in millions below 1B ("124.6M").
+  if (c.format == "billions") return fmt::format("{:.{}f}B", v / 1e9, c.decimals);
+  if (c.format == "count")
+    return v >= 1e9 ? fmt::format("{:.{}f}B", v / 1e9, c.decimals) : fmt::format("{:.{}f}M", v / 1e6, c.decimals);
+  if (c.format == "thousands") return fmt::format("{:.{}f}K", v / 1e3, c.decimals);
+  if (c.format == "days") return fmt::format("{:.{}f} days", v, c.decimals);
+  if (c.format == "gb") return fmt::format("{:.{}f} GB", v, c.decimals);
+  if (c.format == "int") return fmt::format("{:.0f}", v);
+  return fmt::format("{:.{}f}", v, c.decimals);
+}
+
+std::string upper(std::string s) {
+  for (auto& ch : s) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+arch::ModelSpec preset_spec(const TableSpec& t, const RowSpec& row) {
+  try {
+    return arch::resolve_preset(row.preset, row.set);
+  } catch (const ConfigError& e) {
+    throw ConfigError(t.path + ": row '" + row.label + "': preset: " + e.what());
+  }
+}
+
+Value eval_value(const RunData& r, const std::string& arg) {
+  // arg = "TASK|TASK2:METRIC"; several rows (protocols, shots) -> the first in sorted order.
+  const auto colon = arg.rfind(':');
+  const auto tasks = split(arg.substr(0, colon), '|');
+  const std::string metric = arg.substr(colon + 1);
+  const store::EvalRow* best = nullptr;
+  for (const auto& e : r.evals)
+    if (e.metric == metric && std::find(tasks.begin(), tasks.end(), e.task) != tasks.end())
+      if (!best || std::tie(e.task, e.protocol, e.shots) < std::tie(best->task, best->protocol, best->shots)) best = &e;
+  if (!best) return {};
+  return {best->value, "", run_provenance(r)};
+}
+
+Value project_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what,
+                    const DbView& view, const BuildOptions& opt) {
+  const arch::ModelSpec s = preset_spec(t, row);
+  const arch::Accelerator& acc = arch::accelerator_by_name(c.accelerator);
+  if (what == "state_gb") {
+    arch::MemoryOptions mo;
+    mo.seq = c.seq;
+    const auto m = arch::train_memory(s, mo);
+    return {(m.weights + m.gradients + m.optimizer) / 1e9, "",
+            "projected: model state for training = 16 bytes per unique parameter (fp32 weights + fp32 gradients + "
+            "AdamW 2 x fp32; activations excluded)"};
+  }
+  double mfu = c.mfu;
+  std::string how;
+  if (opt.mfu > 0) {
+    mfu = opt.mfu;
+    how = "set by --mfu";
+  } else if (c.tokens_per_s > 0) {
+    mfu = arch::mfu_from_throughput(s, c.seq, c.tokens_per_s, acc.peak_bf16_flops);
+    how = fmt::format("implied by {:.0f} tokens/s per device", c.tokens_per_s);
+  } else if (mfu > 0) {
+    how = "assumed";
+  } else {
+    mfu = calibrated_mfu(view, c.accelerator, how);
+  }
+  if (c.tokens <= 0) throw ConfigError(t.path + ": column '" + c.label + "': project: needs tokens > 0");
+  const arch::Projection p = arch::project_training(s, c.seq, c.tokens, acc, mfu, c.devices);
+  std::string prov = fmt::format("projected: {} x {} at MFU {:.2f} ({}), {} tokens, seq {}", c.devices, acc.label, mfu,
+                                 how, short_count(c.tokens), c.seq);
+  if (what == "gpu_hours") return {p.device_hours, "", prov};
+  if (what == "days") return {p.wall_s / 86400.0, "", prov};
+  throw ConfigError(t.path + ": column '" + c.label + "': unknown project:" + what + " (gpu_hours, days, state_gb)");
+}
+
+Value profile_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what,
+                    const DbView& view) {
+  const store::ProfileRow* p = find_profile(view, row.preset, row.dtype);
+  if (!p) return {};
+  // The load average at measurement time (recorded by runner profile): a busy machine inflates latency.
+  std::string load;
+  if (auto at = p->versions_json.find("\"loadavg_1m\": "); at != std::string::npos)
+    load = ", load average " + p->versions_json.substr(at + 14, p->versions_json.find_first_of(",}", at) - at - 14);
+  const std::string prov = fmt::format("measured here: runner profile {} {} ({}, batch {} x seq {}{}, {})", p->preset,
+                                       p->dtype, p->device, p->batch, p->seq, load, p->created_at);
+  if (what == "load_ms") return {p->load_ms, "", prov};
+  if (what == "init_ms") return {p->init_ms, "", prov};
+  if (what == "fwd_median_ms") return {p->fwd_median_ms, "", prov};
+  if (what == "peak_mem_mib") return {double(p->peak_mem_bytes) / 1048576.0, "", prov};
+  if (what == "fwd_range")
+    return {p->fwd_median_ms,
+            fmt::format("{:.{}f} ({:.{}f}-{:.{}f})", p->fwd_median_ms, c.decimals, p->fwd_min_ms, c.decimals,
+                        p->fwd_max_ms, c.decimals),
+            prov};
+  if (what == "setup") return {0.0, fmt::format("{} {}x{} {}T", p->dtype, p->batch, p->seq, p->threads), prov};
+  throw ConfigError(t.path + ": column '" + c.label + "': unknown profile:" + what +
+                    " (load_ms, init_ms, fwd_median_ms, fwd_range, peak_mem_mib, setup)");
+}
+
+Value spec_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what) {
+  const arch::ModelSpec s = preset_spec(t, row);
+  const std::string prov = "computed: accounting of the row's preset at paper geometry (arch/accounting.h)";
+  if (what == "unique_params") return {double(arch::unique_params(s).total()), "", prov};
+  if (what == "effective_params") return {double(arch::effective_params(s).total()), "", prov};
+  if (what == "n_layers") return {double(s.n_layers), "", prov};
+  if (what == "d_model") return {double(s.d_model), "", prov};
+  throw ConfigError(t.path + ": column '" + c.label + "': unknown spec:" + what +
+                    " (unique_params, effective_params, n_layers, d_model)");
+}
+
+}  // namespace
+
+double calibrated_mfu(const DbView& view, const std::string& accelerator, std::string& how) {
+  const std::string key = upper(accelerator.substr(0, accelerator.find('-')));  // "A100"
+  std::vector<double> mfus;
+  for (const auto& r : view.runs)
+    if (r.run.status == "finished" && upper(r.run.device).find(key) != std::string::npos)
+      if (auto m = scalar(r, "mfu")) mfus.push_back(*m);
+  if (mfus.empty()) {
+    how = "assumed; no run measured on " + key + " in the database";
+    return arch::kDefaultMfu;
+  }
+  std::sort(mfus.begin(), mfus.end());
+  how = fmt::format("calibrated: median of {} measured {} runs", mfus.size(), key);
+  return mfus[mfus.size() / 2];
+}
+
+Table build_table(const TableSpec& spec, const DbView& view, const BuildOptions& opt) {
+  Table t;
+  t.id = spec.id;
+  t.title = spec.title;
+  t.source = spec.source;
+  t.notes = spec.notes;
+  t.columns.push_back(spec.first_column);
+  for (const auto& c : spec.columns) {
+    if (c.paper) t.columns.push_back(c.label + " (paper)");
+    t.columns.push_back(c.label + (c.paper ? " (ours)" : ""));
+  }
+  std::string sweep_note = view.sweep.empty() ? "any sweep" : "sweep " + view.sweep;
+  t.notes.push_back(
+      fmt::format("Runs are looked up in {} ({}) by run name or preset; \"missing\" = no finished run "
+                  "or profile there.",
+                  view.path, sweep_note));
+
+  for (const auto& row : spec.rows) {
+    const RunData* run = find_run(view, row.match);
+    std::map<std::string, Value> by_label;  // this row's values, for mean:
+    std::vector<Cell> cells{{row.label, ""}};
+    size_t paper_i = 0;
+    for (const auto& c : spec.columns) {
+      const auto colon = c.value.find(':');
+      const std::string kind = c.value.substr(0, colon), arg = c.value.substr(colon + 1);
+      Value v;
+      if (kind == "eval") {
+        if (run) v = eval_value(*run, arg);
+      } else if (kind == "scalar") {
+        if (run) {
+          if (auto x = scalar(*run, arg)) v = {*x, "", run_provenance(*run)};
+        }
+      } else if (kind == "mean") {
+        double sum = 0;
+        bool all = true;
+        const auto labels = split(arg, ',');
+        for (const auto& l : labels) {
+          Value item;
+          if (l.rfind("eval:", 0) == 0) {
+            if (run) item = eval_value(*run, l.substr(5));
+          } else if (l.rfind("scalar:", 0) == 0) {
+            if (run) {
+              if (auto x = scalar(*run, l.substr(7))) item = {*x, "", run_provenance(*run)};
+            }
+          } else {
+            auto it = by_label.find(l);
+            if (it == by_label.end())
+              throw ConfigError(spec.path + ": column '" + c.label + "': mean: no earlier column labelled '" + l + "'");
+            item = it->second;
+          }
+          if (!item.number)
+            all = false;
+          else
+            sum += *item.number;
+          if (v.provenance.empty()) v.provenance = item.provenance;
+        }
+        if (all)
+          v.number = sum / double(labels.size());
+        else
+          v.provenance.clear();
+      } else if (kind == "spec") {
+        v = spec_value(spec, row, c, arg);
+      } else if (kind == "project") {
+        v = project_value(spec, row, c, arg, view, opt);
+      } else if (kind == "profile") {
+        v = profile_value(spec, row, c, arg, view);
+      }
+      by_label[c.label] = v;
+      if (c.paper) {
+        const std::string& p = row.paper[paper_i++];
+        cells.push_back({p.empty() ? "n/a" : p, ""});
+      }
+      if (!v.number)
+        cells.push_back({kMissing, ""});
+      else if (!v.text.empty())
+        cells.push_back({v.text, v.provenance});
+      else if (c.format == "text")
+        cells.push_back({fmt::format("{}", *v.number), v.provenance});
+      else
+        cells.push_back({format_number(*v.number, c), v.provenance});
+    }
+    t.rows.push_back(std::move(cells));
+  }
+  t.notes.push_back("n/a = the paper (as shipped in ../shared/papers) prints no value for this cell.");
+  return t;
+}
+
+}  // namespace sharelab::analysis

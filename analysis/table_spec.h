@@ -1,0 +1,62 @@
+// What a paper table is, read from experiments/<table>.toml: its columns (which measured, computed
+// or projected value each one shows), its rows (which run / preset each one is), and the paper's
+// own numbers, kept as the strings the paper prints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sharelab::analysis {
+
+// Column `value` grammar (a row's run is found by name or preset, see RowSpec::match):
+//   eval:TASK[|TASK...]:METRIC   an evaluation score of the row's run       (measured)
+//   scalar:KEY[|KEY...]          a scalar of the row's run                  (measured)
+//   mean:ITEM,ITEM,...           mean of earlier columns (by label) or of eval:/scalar: expressions
+//                                of this row's run                          (measured; missing if any is)
+//   spec:unique_params|effective_params|n_layers|d_model                    (computed from the preset)
+//   project:gpu_hours|days|state_gb                                         (projected by the cost model)
+//   profile:load_ms|init_ms|fwd_median_ms|fwd_range|peak_mem_mib|setup      (measured by runner profile)
+struct ColumnSpec {
+  std::string label;
+  std::string value;
+  bool paper = true;  // the paper prints this column: show "(paper)" beside "(ours)"
+  std::string format =
+      "fixed";  // fixed | billions (0.54B) | count (124.6M, 1.26B) | thousands (2.20K) | days | gb | int | text
+  int decimals = 2;
+  double scale = 1.0;  // multiply before printing (accuracy 0.4242 -> 42.42)
+  // project:* only
+  std::string accelerator = "a100-80gb";
+  double tokens = 0;  // budget of the projection
+  int devices = 1;    // for `days`: wall time on this many devices
+  int64_t seq = 2048;
+  double mfu = 0;           // > 0: this utilisation; 0: calibrate from the DB, else kDefaultMfu
+  double tokens_per_s = 0;  // > 0: utilisation implied by this per-device throughput instead
+};
+
+struct RowSpec {
+  std::string label;
+  std::string match;               // run name or preset in the DB ("" = label)
+  std::string preset;              // for spec/project/profile values ("" = match)
+  std::string dtype;               // for profile values
+  std::vector<std::string> set;    // "key=value" overrides of the preset (spec/project values)
+  std::vector<std::string> paper;  // one per column with paper = true, as printed; "" = not in the paper
+};
+
+struct TableSpec {
+  std::string path;  // the TOML file, for messages
+  std::string id, title, source;
+  int order = 0;  // position in `--table all`
+  std::string first_column = "Model";
+  std::vector<ColumnSpec> columns;
+  std::vector<RowSpec> rows;
+  std::vector<std::string> notes;
+};
+
+// Strict: unknown keys, wrong types and a paper list of the wrong length -> ConfigError
+// "FILE:LINE:COL: ...".
+TableSpec load_table_spec(const std::string& path);
+// Every *.toml in `dir` with a [table] section, ordered by their `order` key then id.
+std::vector<TableSpec> load_table_specs(const std::string& dir);
+
+}  // namespace sharelab::analysis

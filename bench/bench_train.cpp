@@ -1,0 +1,160 @@
+// bench_train: training tokens/s and model FLOPs utilisation of the CPU-scale presets, fp32 and
+// bf16, beside ../shared/bench/ref_llama.py (eager PyTorch, same geometry, batch, threads) run in
+// the same invocation. Times runner/train/train_step.h, the step the training loop runs.
+// CPU-scale geometry (ref_llama.py's default): d_model 256, 4 heads (MHA), ffn 704, vocab 8000,
+// seq 256; each preset keeps its depth and sharing scheme.
+//   bench_train [--presets mobillama-0.5b,large-base] [--precisions fp32,bf16] [--steps 5]
+//               [--batch 8] [--seq 256] [--threads 0] [--no-ref] [--python /usr/bin/python3]
+//               [--trace FILE.json]   (chrome trace of one extra step per run, LibTorch's legacy profiler)
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "arch/accounting.h"
+#include "arch/registry.h"
+#include "runner/train/peak_flops.h"
+#include "runner/train/train_loop.h"
+#include "runner/train/train_step.h"
+
+using namespace sharelab;
+
+namespace {
+
+struct Args {
+  std::vector<std::string> presets = {"mobillama-0.5b", "large-base"};
+  std::vector<std::string> precisions = {"fp32", "bf16"};
+  int steps = 5, batch = 8, seq = 256, threads = 0;
+  bool ref = true;
+  std::string trace;
+  std::string python = "/usr/bin/python3";
+  std::string ref_script = std::string(SHARELAB_SOURCE_DIR) + "/../shared/bench/ref_llama.py";
+};
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error("missing value after " + k);
+      return argv[++i];
+    };
+    if (k == "--presets") a.presets = split(val());
+    else if (k == "--precisions") a.precisions = split(val());
+    else if (k == "--steps") a.steps = std::stoi(val());
+    else if (k == "--batch") a.batch = std::stoi(val());
+    else if (k == "--seq") a.seq = std::stoi(val());
+    else if (k == "--threads") a.threads = std::stoi(val());
+    else if (k == "--no-ref") a.ref = false;
+    else if (k == "--python") a.python = val();
+    else if (k == "--ref") a.ref_script = val();
+    else if (k == "--trace") a.trace = val();
+    else throw std::runtime_error("unknown option " + k + " (see the header of bench/bench_train.cpp)");
+  }
+  return a;
+}
+
+arch::ModelSpec cpu_scale(const std::string& preset, int seq) {
+  return arch::resolve_preset(preset, {"d_model=256", "n_heads=4", "n_kv_heads=4", "ffn_dim=704", "vocab_size=8000",
+                                       "max_seq_len=" + std::to_string(seq)});
+}
+
+// Median seconds per step over `steps` timed steps after one warm-up step.
+double time_ours(const arch::ModelSpec& spec, const Args& a, bool bf16) {
+  torch::manual_seed(0);
+  arch::CausalLM model(spec);
+  model->train();
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  train::AdamW opt(named, {0.9, 0.95, 1e-8, 0.1});
+  auto gen = at::detail::createCPUGenerator(0);
+  const torch::Tensor x = torch::randint(spec.vocab_size, {a.batch, a.seq + 1}, gen, torch::kInt64);  // (B, T + 1)
+  const train::StepOptions so{1, 1.0, bf16, false};
+  std::vector<double> times;
+  for (int s = 0; s <= a.steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    train::train_step(model, opt, [&] { return x; }, 3e-4, so);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s) times.push_back(dt);
+  }
+  if (!a.trace.empty()) {
+    const std::string path = a.trace + "." + spec.name + (bf16 ? ".bf16" : ".fp32") + ".json";
+    torch::autograd::profiler::RecordProfile profile(path);
+    train::train_step(model, opt, [&] { return x; }, 3e-4, so);
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// ref_llama.py's tokens/s on the same geometry, or -1 when it cannot run.
+double tokens_per_s_ref(const arch::ModelSpec& spec, const Args& a, bool bf16, int threads) {
+  nlohmann::json cfg = {{"vocab", spec.vocab_size}, {"d", spec.d_model},     {"h", spec.n_heads},
+                        {"kv", spec.n_kv_heads},   {"ffn", spec.ffn_dim},    {"layers", spec.n_layers},
+                        {"eps", spec.norm_eps},    {"tie", spec.tie_embeddings}};
+  if (spec.scheme == "shared-ffn") cfg["share"] = "ffn";
+  else if (spec.scheme != "none") return -1;  // the reference knows dense and shared-FFN only
+  const std::string cmd = fmt::format("{} {} --config '{}' --batch {} --seq {} --steps {} --threads {}{} 2>/dev/null",
+                                      a.python, a.ref_script, cfg.dump(), a.batch, a.seq, a.steps, threads,
+                                      bf16 ? " --bf16" : "");
+  std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
+  if (!p) return -1;
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p.get())) out += buf;
+  try {
+    return nlohmann::json::parse(out).at("tokens_per_s").get<double>();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const Args a = parse(argc, argv);
+    const int threads = train::resolve_threads(a.threads);
+    at::set_num_threads(threads);
+    fmt::print("bench_train: batch {} x seq {}, {} threads, median of {} steps after 1 warm-up (AdamW, clip 1.0)\n",
+               a.batch, a.seq, threads, a.steps);
+    fmt::print("geometry: d_model 256, 4 heads, ffn 704, vocab 8000; each preset's depth and scheme\n");
+    fmt::print("{:<16} {:<5} {:>7} {:>11} {:>11} {:>7} {:>8} {:>8} {:>11}\n", "preset", "prec", "params", "ours tok/s",
+               "ref tok/s", "ratio", "MFU", "ref MFU", "peak GF/s");
+    for (const auto& preset : a.presets) {
+      const arch::ModelSpec spec = cpu_scale(preset, a.seq);
+      const double flops_tok = 3.0 * arch::forward_flops_per_token(spec, a.seq);
+      for (const auto& prec : a.precisions) {
+        const bool bf16 = prec == "bf16";
+        // The peak is re-measured beside each row: on a shared machine the load changes by the minute.
+        const double peak = train::measured_matmul_flops(torch::kCPU, bf16, 2048, /*fresh=*/true);
+        const double ours = double(a.batch) * a.seq / time_ours(spec, a, bf16);
+        const double ref = a.ref ? tokens_per_s_ref(spec, a, bf16, threads) : -1;
+        fmt::print("{:<16} {:<5} {:>6.1f}M {:>11.1f} {:>11} {:>7} {:>7.1f}% {:>8} {:>11.1f}\n", preset, prec,
+                   arch::unique_params(spec).total() / 1e6, ours, ref > 0 ? fmt::format("{:.1f}", ref) : "-",
+                   ref > 0 ? fmt::format("{:.2f}x", ours / ref) : "-", 100 * ours * flops_tok / peak,
+                   ref > 0 ? fmt::format("{:.1f}%", 100 * ref * flops_tok / peak) : "-", peak / 1e9);
+        std::fflush(stdout);
+      }
+    }
+    fmt::print("\nMFU = tokens/s x training FLOPs/token (3 x forward, arch/accounting.h) / measured matmul peak of the"
+               " same precision\n(2048^3, measured just before the row).\n");
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "bench_train: error: " << e.what() << "\n";
+    return 1;
+  }
+}

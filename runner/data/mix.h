@@ -1,0 +1,45 @@
+// A data-mix TOML (configs/data/*.toml): which sources, read how, weighted how. Paths are relative
+// to the TOML file's folder and may be globs; every source must match at least one file.
+//
+//   [mix]                       # all optional
+//   seq_len = 2048              # tokens predicted per row (rows hold seq_len + 1)
+//   val_fraction = 0.01         # share of documents held out (by a hash of the document id)
+//   tokenizer = "x.model"       # SentencePiece model for text sources ...
+//   vocab_size = 8000           # ... or train one of this size (also the id bound for amber-jsonl)
+//   model_type = "bpe"          # bpe | unigram, for a trained tokenizer
+//   [[source]]
+//   name = "brown"  path = "...glob..."  reader = "brown-tagged"  weight = 1.0
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sharelab::data {
+
+struct MixSource {
+  std::string name, path, reader;
+  double weight = 1.0;             // passes over this source per pass over the mix
+  int line = 0;                    // of the [[source]] table in the TOML, for messages
+  std::vector<std::string> files;  // the glob's matches, sorted
+};
+
+struct Mix {
+  std::string file, sha256;
+  int64_t seq_len = 2048;
+  double val_fraction = 0.01;
+  std::string tokenizer;  // resolved path, "" when none
+  int32_t vocab_size = 0;
+  std::string model_type = "bpe";
+  std::vector<MixSource> sources;
+
+  bool has_text_sources() const;
+};
+
+// Readers: text (a file is a document), jsonl-text (one {"text": ...} per line),
+// brown-tagged (Brown corpus word/tag files, tags stripped), amber-jsonl (pre-tokenized rows).
+const std::vector<std::string>& known_readers();
+
+Mix load_mix(const std::string& path);  // ConfigError: file:line, field, what was expected
+
+}  // namespace sharelab::data

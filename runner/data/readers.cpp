@@ -1,0 +1,143 @@
+// Text, jsonl-text, Brown-tagged and Amber jsonl readers (see readers.h for document units).
+#include "runner/data/readers.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "arch/errors.h"
+#include "runner/data/json.h"
+
+namespace sharelab::data {
+
+namespace {
+
+std::string base_name(const std::string& path) {
+  const auto s = path.find_last_of('/');
+  return s == std::string::npos ? path : path.substr(s + 1);
+}
+
+std::ifstream open_or_throw(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ConfigError(file + ": cannot open source file");
+  return in;
+}
+
+// A line of a jsonl file as JSON, or a one-line ConfigError naming file:line.
+Json parse_line(const std::string& file, int64_t line_no, const std::string& line) {
+  try {
+    return parse_json(line);
+  } catch (const JsonError& e) {
+    throw ConfigError(fmt::format("{}:{}: not valid JSON at byte {}: {}", file, line_no, e.offset + 1, e.what()));
+  }
+}
+
+}  // namespace
+
+std::string brown_detag(const std::string& line) {
+  std::string out;
+  bool attach_next = false, open_quote = false;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t' && line[j] != '\r') ++j;
+    if (j == i) break;
+    std::string tok = line.substr(i, j - i);
+    i = j;
+    const auto slash = tok.find_last_of('/');
+    if (slash != std::string::npos && slash > 0) tok.resize(slash);
+    if (tok == "``")
+      tok = "\"", open_quote = true;
+    else if (tok == "''")
+      tok = "\"", open_quote = false;
+    const bool closing = tok == "." || tok == "," || tok == ";" || tok == ":" || tok == "?" || tok == "!" ||
+                         tok == ")" || tok == "'" || (tok == "\"" && !open_quote) || tok.rfind("'", 0) == 0 ||
+                         tok == "n't";
+    if (!out.empty() && !attach_next && !closing) out += ' ';
+    out += tok;
+    attach_next = tok == "(" || (tok == "\"" && open_quote);
+  }
+  return out;
+}
+
+int64_t read_documents(const std::string& reader, const std::string& file, const DocSink& sink, size_t max_doc_bytes) {
+  std::ifstream in = open_or_throw(file);
+  const std::string name = base_name(file);
+  std::string line;
+  int64_t bytes = 0, line_no = 0;
+  if (reader == "jsonl-text") {
+    while (std::getline(in, line)) {
+      ++line_no;
+      bytes += int64_t(line.size()) + 1;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const Json j = parse_line(file, line_no, line);
+      const Json* t = j.find("text");
+      if (!t || !t->is_string())
+        throw ConfigError(fmt::format("{}:{}: field 'text' missing or not a string", file, line_no));
+      sink({fmt::format("{}:{}", name, line_no), t->string});
+    }
+    return bytes;
+  }
+  if (reader != "text" && reader != "brown-tagged")
+    throw ConfigError(file + ": reader '" + reader + "' does not produce text documents");
+  // Whole file = one document, cut at a blank line once it exceeds max_doc_bytes (bounds memory).
+  Document doc;
+  int chunk = 0;
+  auto emit = [&] {
+    if (doc.text.find_first_not_of(" \t\r\n") == std::string::npos) return doc.text.clear();
+    doc.id = chunk == 0 ? name : fmt::format("{}#{}", name, chunk);
+    sink(doc);
+    doc.text.clear();
+    ++chunk;
+  };
+  while (std::getline(in, line)) {
+    bytes += int64_t(line.size()) + 1;
+    const bool blank = line.find_first_not_of(" \t\r") == std::string::npos;
+    if (reader == "brown-tagged") {
+      // One sentence per tab-indented line, blank lines between them: sentences join into prose.
+      if (blank) continue;
+      if (!doc.text.empty()) doc.text += ' ';
+      doc.text += brown_detag(line);
+      if (doc.text.size() > max_doc_bytes) emit();
+    } else {
+      if (blank && doc.text.size() > max_doc_bytes) emit();
+      doc.text += line;
+      doc.text += '\n';
+      if (doc.text.size() > 2 * max_doc_bytes) emit();  // no blank line for too long: cut anyway
+    }
+  }
+  emit();
+  return bytes;
+}
+
+int64_t read_amber_jsonl(const std::string& file, int64_t cols, int64_t vocab_size, const AmberSink& sink) {
+  std::ifstream in = open_or_throw(file);
+  std::string line;
+  int64_t bytes = 0, line_no = 0;
+  std::vector<uint32_t> ids(static_cast<size_t>(cols));
+  while (std::getline(in, line)) {
+    ++line_no;
+    bytes += int64_t(line.size()) + 1;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const Json j = parse_line(file, line_no, line);
+    const Json* t = j.find("token_ids");
+    if (!t) throw ConfigError(fmt::format("{}:{}: field 'token_ids' missing", file, line_no));
+    if (!t->is_array()) throw ConfigError(fmt::format("{}:{}: field 'token_ids' is not an array", file, line_no));
+    if (int64_t(t->array.size()) != cols)
+      throw ConfigError(fmt::format("{}:{}: field 'token_ids' has {} ids, expected {} (seq_len {} + 1)", file, line_no,
+                                    t->array.size(), cols, cols - 1));
+    for (size_t k = 0; k < t->array.size(); ++k) {
+      const Json& v = t->array[k];
+      if (!v.is_number() || !v.integral || v.integer < 0 || v.integer >= vocab_size)
+        throw ConfigError(fmt::format("{}:{}: field 'token_ids'[{}] = {}: expected an integer id in [0, {})", file,
+                                      line_no, k, v.is_number() ? fmt::format("{}", v.number) : "non-number",
+                                      vocab_size));
+      ids[k] = uint32_t(v.integer);
+    }
+    sink(ids, line_no);
+  }
+  return bytes;
+}
+
+}  // namespace sharelab::data

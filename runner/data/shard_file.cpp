@@ -1,0 +1,172 @@
+// HDF5 shard writing (C++ API) and validated zero-copy reading (HDF5 for the layout, then mmap of
+// the contiguous datasets' byte ranges: random row access without an HDF5 call per row).
+#include "runner/data/shard_file.h"
+
+#include <H5Cpp.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "arch/errors.h"
+#include "runner/data/atomic_file.h"
+
+namespace sharelab::data {
+
+namespace {
+
+void write_str_attr(H5::H5Object& obj, const std::string& key, const std::string& value) {
+  H5::StrType st(H5::PredType::C_S1, std::max<size_t>(1, value.size()));
+  obj.createAttribute(key, st, H5::DataSpace(H5S_SCALAR)).write(st, value);
+}
+
+// Byte offset and size of a contiguous dataset, checked against the expected dtype and shape.
+struct Extent {
+  haddr_t offset;
+  hsize_t bytes;
+};
+
+Extent check_dataset(H5::H5File& f, const std::string& path, const char* name, const std::vector<hsize_t>& shape,
+                     size_t width) {
+  if (!f.nameExists(name)) throw ConfigError(fmt::format("{}: dataset '{}' missing", path, name));
+  H5::DataSet ds = f.openDataSet(name);
+  H5::DataType t = ds.getDataType();
+  const bool ok_type = t.getClass() == H5T_INTEGER && ds.getIntType().getSign() == H5T_SGN_NONE &&
+                       t.getSize() == width && ds.getIntType().getOrder() == H5T_ORDER_LE;
+  if (!ok_type)
+    throw ConfigError(fmt::format(
+        "{}: dataset '{}': dtype is {}{}-byte {}, expected uint{} (little-endian)", path, name,
+        t.getClass() == H5T_INTEGER ? "" : "non-integer ", t.getSize(),
+        t.getClass() == H5T_INTEGER && ds.getIntType().getSign() != H5T_SGN_NONE ? "signed" : "", width * 8));
+  H5::DataSpace sp = ds.getSpace();
+  std::vector<hsize_t> dims(size_t(std::max(0, sp.getSimpleExtentNdims())));
+  if (!dims.empty()) sp.getSimpleExtentDims(dims.data());
+  if (dims != shape) {
+    auto txt = [](const std::vector<hsize_t>& v) {
+      std::string s = "(";
+      for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+      return s + (v.size() == 1 ? ",)" : ")");
+    };
+    throw ConfigError(
+        fmt::format("{}: dataset '{}': shape {}, expected {} (from manifest.json)", path, name, txt(dims), txt(shape)));
+  }
+  if (ds.getCreatePlist().getLayout() != H5D_CONTIGUOUS)
+    throw ConfigError(fmt::format("{}: dataset '{}': layout must be contiguous and uncompressed", path, name));
+  haddr_t off = H5Dget_offset(ds.getId());
+  hsize_t bytes = ds.getStorageSize();
+  if (off == HADDR_UNDEF && bytes > 0)
+    throw ConfigError(fmt::format("{}: dataset '{}': storage not allocated", path, name));
+  return {off, bytes};
+}
+
+}  // namespace
+
+ShardWriter::ShardWriter(std::string dir, int split, int64_t seq_len, std::string dtype, int64_t rows_per_shard)
+    : dir_(std::move(dir)),
+      split_(split),
+      cols_(seq_len + 1),
+      dtype_(std::move(dtype)),
+      rows_per_shard_(std::max<int64_t>(1, rows_per_shard)) {
+  tokens_.reserve(size_t(rows_per_shard_ * cols_));
+}
+
+void ShardWriter::add_row(const uint32_t* tokens, uint16_t source) {
+  tokens_.insert(tokens_.end(), tokens, tokens + cols_);
+  source_.push_back(source);
+  if (int64_t(source_.size()) == rows_per_shard_) flush();
+}
+
+void ShardWriter::finish() {
+  if (!source_.empty()) flush();
+}
+
+void ShardWriter::flush() {
+  const std::string name = fmt::format("{}-{:05d}.h5", split_name(split_), shards_.size());
+  const std::string final_path = dir_ + "/" + name, tmp = final_path + ".tmp-" + std::to_string(::getpid());
+  const hsize_t rows = source_.size();
+  try {
+    H5::Exception::dontPrint();
+    H5::H5File f(tmp, H5F_ACC_TRUNC);
+    write_str_attr(f, "format", kShardFormat);
+    write_str_attr(f, "split", split_name(split_));
+    const hsize_t tdims[2] = {rows, hsize_t(cols_)};
+    if (dtype_ == "uint16") {
+      std::vector<uint16_t> narrow(tokens_.begin(), tokens_.end());
+      H5::DataSet ds = f.createDataSet("tokens", H5::PredType::STD_U16LE, H5::DataSpace(2, tdims));
+      ds.write(narrow.data(), H5::PredType::NATIVE_UINT16);
+    } else {
+      H5::DataSet ds = f.createDataSet("tokens", H5::PredType::STD_U32LE, H5::DataSpace(2, tdims));
+      ds.write(tokens_.data(), H5::PredType::NATIVE_UINT32);
+    }
+    const hsize_t sdims[1] = {rows};
+    f.createDataSet("source", H5::PredType::STD_U16LE, H5::DataSpace(1, sdims))
+        .write(source_.data(), H5::PredType::NATIVE_UINT16);
+    f.close();
+  } catch (const H5::Exception& e) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("{}: HDF5 write failed: {}", tmp, e.getDetailMsg()));
+  }
+  commit_file(tmp, final_path);
+  shards_.push_back({name, split_, int64_t(rows)});
+  tokens_.clear();
+  source_.clear();
+}
+
+ShardView::ShardView(ShardView&& o) noexcept {
+  *this = std::move(o);
+}
+ShardView& ShardView::operator=(ShardView&& o) noexcept {
+  std::swap(path, o.path), std::swap(rows, o.rows), std::swap(cols, o.cols), std::swap(width, o.width);
+  std::swap(tokens, o.tokens), std::swap(source, o.source), std::swap(map, o.map), std::swap(map_len, o.map_len);
+  return *this;
+}
+ShardView::~ShardView() {
+  if (map) ::munmap(map, map_len);
+}
+
+ShardView open_shard(const std::string& path, int64_t expected_rows, int64_t cols, const std::string& dtype) {
+  ShardView v;
+  v.path = path;
+  v.rows = expected_rows;
+  v.cols = cols;
+  v.width = dtype == "uint32" ? 4 : 2;
+  Extent tok{}, src{};
+  {
+    H5::Exception::dontPrint();
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) throw ConfigError(path + ": shard listed in manifest.json is missing");
+    try {
+      H5::H5File f(path, H5F_ACC_RDONLY);
+      tok = check_dataset(f, path, "tokens", {hsize_t(expected_rows), hsize_t(cols)}, size_t(v.width));
+      src = check_dataset(f, path, "source", {hsize_t(expected_rows)}, 2);
+    } catch (const H5::Exception& e) {
+      throw ConfigError(fmt::format("{}: not a readable HDF5 shard: {}", path, e.getDetailMsg()));
+    }
+  }
+  if (expected_rows == 0) return v;
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw ConfigError(path + ": cannot open shard");
+  struct stat st;
+  ::fstat(fd, &st);
+  v.map_len = size_t(st.st_size);
+  if (tok.offset + tok.bytes > v.map_len || src.offset + src.bytes > v.map_len) {
+    ::close(fd);
+    throw ConfigError(path + ": dataset extends past the end of the file (truncated shard?)");
+  }
+  v.map = ::mmap(nullptr, v.map_len, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (v.map == MAP_FAILED) {
+    v.map = nullptr;
+    throw std::runtime_error(path + ": mmap failed");
+  }
+  v.tokens = static_cast<const uint8_t*>(v.map) + tok.offset;
+  // HDF5 places datasets at aligned offsets in practice; copy-free access needs 2-byte alignment.
+  if (src.offset % 2 != 0) throw std::runtime_error(path + ": 'source' dataset is not 2-byte aligned");
+  v.source = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(v.map) + src.offset);
+  return v;
+}
+
+}  // namespace sharelab::data

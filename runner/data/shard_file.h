@@ -1,0 +1,58 @@
+// One packed HDF5 shard: dataset `tokens` (rows, seq_len + 1) uint16|uint32 and dataset `source`
+// (rows,) uint16, both contiguous and uncompressed so h5py reads them as plain arrays and the
+// loader can mmap them. ShardWriter buffers one shard in memory and writes it under a temporary
+// name, renamed when complete; open_shard() checks dtype and shape against the manifest.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runner/data/manifest.h"
+
+namespace sharelab::data {
+
+constexpr const char* kShardFormat = "sharelab-shard-v1";
+
+class ShardWriter {
+ public:
+  // Shards are named `<dir>/<split>-NNNNN.h5`. Memory: rows_per_shard x (seq_len + 1) x 4 bytes.
+  ShardWriter(std::string dir, int split, int64_t seq_len, std::string dtype, int64_t rows_per_shard);
+  void add_row(const uint32_t* tokens, uint16_t source);  // seq_len + 1 tokens
+  void finish();                                          // writes the last, partial shard
+  const std::vector<ShardEntry>& shards() const { return shards_; }
+
+ private:
+  void flush();
+  std::string dir_;
+  int split_;
+  int64_t cols_;
+  std::string dtype_;
+  int64_t rows_per_shard_;
+  std::vector<uint32_t> tokens_;  // (buffered rows, cols_)
+  std::vector<uint16_t> source_;
+  std::vector<ShardEntry> shards_;
+};
+
+// A validated, read-only mmap of one shard.
+struct ShardView {
+  std::string path;
+  int64_t rows = 0, cols = 0;
+  int width = 2;                     // bytes per token: 2 (uint16) or 4 (uint32)
+  const uint8_t* tokens = nullptr;   // (rows, cols) of `width`-byte tokens
+  const uint16_t* source = nullptr;  // (rows,)
+  void* map = nullptr;
+  size_t map_len = 0;
+
+  ShardView() = default;
+  ShardView(ShardView&&) noexcept;
+  ShardView& operator=(ShardView&&) noexcept;
+  ShardView(const ShardView&) = delete;
+  ~ShardView();
+};
+
+// ConfigError naming the file, the dataset and what was expected for a wrong dtype, rank, shape
+// or layout (e.g. a compressed or chunked dataset written by another tool).
+ShardView open_shard(const std::string& path, int64_t expected_rows, int64_t cols, const std::string& dtype);
+
+}  // namespace sharelab::data

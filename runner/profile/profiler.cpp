@@ -1,0 +1,262 @@
+// Table 11 latencies for one model: init, load, forward, per-layer forward, peak memory.
+#include "runner/profile/profiler.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <fmt/format.h>
+#include <torch/cuda.h>
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "arch/accounting.h"
+#include "arch/errors.h"
+#include "arch/model.h"
+#include "arch/weights.h"
+
+namespace sharelab::profile {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// The first line of /proc/<file> that starts with `key`, without the key ("" when absent).
+std::string proc_field(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  return "";
+}
+
+// VmHWM of this process in bytes (Linux); 0 where /proc is absent.
+int64_t rss_high_water_bytes() {
+  const std::string v = proc_field("/proc/self/status", "VmHWM:");
+  return v.empty() ? 0 : std::stoll(v) * 1024;  // "  123456 kB"
+}
+
+// Writing "5" to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), so each model's peak
+// is its own and not the previous model's.
+void reset_rss_high_water() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+// The BLAS shared object actually mapped into this process (what update-alternatives picked).
+std::string blas_runtime() {
+  std::ifstream in("/proc/self/maps");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto pos = line.find('/');
+    if (pos == std::string::npos) continue;
+    std::string path = line.substr(pos);
+    if (path.find("blas") != std::string::npos || path.find("mkl_") != std::string::npos) return path;
+  }
+  return "";
+}
+
+// "BLAS_INFO=open" and friends from LibTorch's build configuration.
+std::string config_value(const std::string& config, const std::string& key) {
+  auto pos = config.find(key + "=");
+  if (pos == std::string::npos) return "";
+  auto end = config.find_first_of(",\n", pos);
+  return config.substr(pos + key.size() + 1, end - pos - key.size() - 1);
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+
+}  // namespace
+
+double median(std::vector<double> v) {
+  TORCH_CHECK(!v.empty(), "median of an empty list");
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string json_array(const std::vector<double>& v, int decimals) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + fmt::format("{:.{}f}", v[i], decimals);
+  return out + "]";
+}
+
+std::string spec_hash(const arch::ModelSpec& spec) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (unsigned char c : arch::spec_to_text(spec)) h = (h ^ c) * 1099511628211ull;
+  return fmt::format("{:016x}", h);
+}
+
+// The 1-minute load average: on a shared machine a busy neighbour inflates every latency, so each
+// row records how busy the machine was when it was measured.
+static double load_average() {
+  std::ifstream in("/proc/loadavg");
+  double one = -1;
+  in >> one;
+  return one;
+}
+
+std::string versions_json() {
+  const std::string config = at::show_config();
+#if defined(__clang__)
+  const std::string compiler = fmt::format("clang {}", __clang_version__);
+#elif defined(__GNUC__)
+  const std::string compiler = fmt::format("GCC {}", __VERSION__);
+#else
+  const std::string compiler = "unknown";
+#endif
+  return fmt::format(
+      "{{\"torch\": \"{}\", \"compiler\": \"{}\", \"blas\": \"{}\", \"blas_runtime\": \"{}\", \"mkldnn\": {}, "
+      "\"loadavg_1m\": {:.2f}}}",
+      TORCH_VERSION, json_escape(compiler), json_escape(config_value(config, "BLAS_INFO")), json_escape(blas_runtime()),
+      at::hasMKLDNN() ? "true" : "false", load_average());
+}
+
+std::string device_description(const std::string& device, int threads) {
+  if (device.rfind("cuda", 0) == 0) return fmt::format("{} (CUDA), {} host threads", device, threads);
+  std::string model = proc_field("/proc/cpuinfo", "model name");
+  model = model.substr(std::min(model.size(), model.find_first_not_of(" \t:")));
+  return fmt::format("cpu: {}, {} threads", model.empty() ? "unknown" : model, threads);
+}
+
+store::ProfileRow to_profile_row(const ProfileResult& r) {
+  store::ProfileRow row;
+  row.preset = r.preset;
+  row.spec_hash = r.spec_hash;
+  row.device = r.device;
+  row.dtype = r.dtype;
+  row.threads = r.threads;
+  row.batch = r.batch;
+  row.seq = r.seq;
+  row.load_ms = r.load_ms;
+  row.init_ms = r.init_ms;
+  row.fwd_median_ms = r.fwd_median_ms;
+  row.fwd_min_ms = r.fwd_min_ms;
+  row.fwd_max_ms = r.fwd_max_ms;
+  row.peak_mem_bytes = r.peak_mem_bytes;
+  row.per_layer_ms_json = json_array(r.per_layer_ms);
+  // The versions object also says how the figures were taken, so a row explains itself.
+  std::string v = r.versions_json;
+  v.pop_back();
+  row.versions_json = v + fmt::format(", \"warmup\": {}, \"repeats\": {}, \"peak_mem_kind\": \"{}\", \"fwd_ms\": {}}}",
+                                      r.warmup, r.repeats, r.peak_mem_kind, json_array(r.fwd_ms));
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  row.created_at = buf;
+  return row;
+}
+
+ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o) {
+  if (o.dtype != "fp32" && o.dtype != "bf16")
+    throw ConfigError("profile: --dtype '" + o.dtype + "'; expected fp32 or bf16");
+  if (o.batch < 1 || o.seq < 1 || o.repeats < 1 || o.warmup < 0)
+    throw ConfigError(fmt::format("profile: batch {} seq {} repeats {} must be >= 1 and warmup {} >= 0", o.batch, o.seq,
+                                  o.repeats, o.warmup));
+  if (o.seq > spec.max_seq_len)
+    throw ConfigError(fmt::format("profile: --seq {} exceeds {}'s max_seq_len {}", o.seq, spec.name, spec.max_seq_len));
+  const torch::Device device(o.device);
+  if (device.is_cuda() && !torch::cuda::is_available())
+    throw ConfigError("profile: --device " + o.device + " but this LibTorch build sees no CUDA device");
+  const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+
+  ProfileResult r;
+  r.preset = spec.name;
+  r.spec_hash = spec_hash(spec);
+  r.device = device_description(o.device, threads);
+  r.dtype = o.dtype;
+  r.threads = threads;
+  r.batch = o.batch;
+  r.seq = o.seq;
+  r.warmup = o.warmup;
+  r.repeats = o.repeats;
+  r.unique_params = arch::unique_params(spec).total();
+  r.versions_json = versions_json();
+  r.load_avg_1m = load_average();
+
+  // --- init: construct + initialise, in the profiled dtype, on the device ---
+  torch::manual_seed(o.seed);
+  auto t0 = Clock::now();
+  arch::CausalLM model(spec);
+  model->to(device, dtype);
+  model->eval();
+  sync(device);
+  r.init_ms = ms_since(t0);
+
+  // --- load: the native checkpoint, written first (untimed) ---
+  fs::create_directories(o.work_dir);
+  const std::string ckpt =
+      (fs::path(o.work_dir) / fmt::format("{}-{}-{}.h5", spec.name, r.spec_hash, o.dtype)).string();
+  arch::save_weights(model, ckpt);
+  r.checkpoint_bytes = int64_t(fs::file_size(ckpt));
+  t0 = Clock::now();
+  arch::load_weights(model, ckpt);
+  sync(device);
+  r.load_ms = ms_since(t0);
+  if (!o.keep_checkpoint) fs::remove(ckpt);
+
+  // --- forward: warm-up, then timed repeats ---
+  torch::NoGradGuard no_grad;
+  auto gen = at::detail::createCPUGenerator(o.seed);
+  const auto tokens = at::randint(spec.vocab_size, {o.batch, o.seq}, gen, torch::kLong).to(device);  // (B, T)
+  reset_rss_high_water();
+  for (int64_t i = 0; i < o.warmup; ++i) model->forward(tokens);
+  sync(device);
+  for (int64_t i = 0; i < o.repeats; ++i) {
+    t0 = Clock::now();
+    auto logits = model->forward(tokens);  // (B, T, V)
+    sync(device);
+    r.fwd_ms.push_back(ms_since(t0));
+  }
+  r.fwd_median_ms = median(r.fwd_ms);
+  r.fwd_min_ms = *std::min_element(r.fwd_ms.begin(), r.fwd_ms.end());
+  r.fwd_max_ms = *std::max_element(r.fwd_ms.begin(), r.fwd_ms.end());
+
+  // --- per executed layer: a separate pass, so the hook's synchronisation does not touch the above ---
+  std::vector<std::vector<double>> per_slot(size_t(spec.n_layers));
+  Clock::time_point slot_start;
+  model->set_slot_hook([&](int64_t slot, bool begin) {
+    sync(device);
+    if (begin)
+      slot_start = Clock::now();
+    else
+      per_slot[size_t(slot)].push_back(ms_since(slot_start));
+  });
+  for (int64_t i = 0; i < o.repeats; ++i) model->forward(tokens);
+  model->set_slot_hook(nullptr);
+  for (const auto& v : per_slot) r.per_layer_ms.push_back(median(v));
+
+  r.peak_mem_kind = device.is_cuda() ? "host_rss_hwm" : "rss_hwm";
+  r.peak_mem_bytes = rss_high_water_bytes();
+  return r;
+}
+
+}  // namespace sharelab::profile

@@ -1,0 +1,285 @@
+// ResultsStore: opening (WAL, busy timeout, migration) and the typed reads and writes. Every
+// write is one BEGIN IMMEDIATE transaction, so concurrent writers serialise and a killed process
+// leaves either the whole write or nothing.
+#include "runner/store/results_store.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include "runner/store/schema.h"
+#include "runner/store/sqlite_util.h"
+
+namespace sharelab::store {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 30000;
+
+const char* kRunColumns =
+    "run_id, sweep, name, preset, scheme, scale, config_json, config_hash, geometry, git_commit, host, device, "
+    "threads, status, started_at, finished_at";
+
+RunRow read_run(const sql::Stmt& st) {
+  RunRow r;
+  int c = 0;
+  r.run_id = st.text(c++);
+  r.sweep = st.text(c++);
+  r.name = st.text(c++);
+  r.preset = st.text(c++);
+  r.scheme = st.text(c++);
+  r.scale = st.text(c++);
+  r.config_json = st.text(c++);
+  r.config_hash = st.text(c++);
+  r.geometry = st.text(c++);
+  r.git_commit = st.text(c++);
+  r.host = st.text(c++);
+  r.device = st.text(c++);
+  r.threads = static_cast<int>(st.integer(c++));
+  r.status = st.text(c++);
+  r.started_at = st.text(c++);
+  r.finished_at = st.text(c++);
+  return r;
+}
+
+}  // namespace
+
+ResultsStore::ResultsStore(const std::string& path) : path_(path) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error(path + ": cannot open results database: " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // WAL: readers never block the writer and one writer at a time commits; NORMAL sync is
+    // durable across process kills (only an OS crash can lose the last commits, never corrupt).
+    sql::exec(db_, "PRAGMA journal_mode=WAL", "enable WAL");
+    sql::exec(db_, "PRAGMA synchronous=NORMAL", "set synchronous");
+    migrate(db_, path_, kSchemaVersion);
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+ResultsStore::~ResultsStore() { sqlite3_close(db_); }
+
+int ResultsStore::schema_version() { return store::schema_version(db_); }
+
+// --- runs --------------------------------------------------------------------------------------
+
+std::optional<RunRow> ResultsStore::find_run(const std::string& run_id) {
+  sql::Stmt st(db_, (std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?").c_str(), "find_run");
+  st.bind(1, run_id);
+  if (!st.step()) return std::nullopt;
+  return read_run(st);
+}
+
+bool ResultsStore::is_finished(const std::string& run_id) {
+  auto r = find_run(run_id);
+  return r && r->status == "finished";
+}
+
+void ResultsStore::begin_run(const RunRow& r) {
+  sql::write_transaction(db_, [&] {
+    // A resumed run keeps its first started_at; everything else describes the current attempt.
+    sql::Stmt st(db_,
+                 "INSERT INTO runs (run_id, sweep, name, preset, scheme, scale, config_json, config_hash, geometry, "
+                 "git_commit, host, device, threads, status, started_at, finished_at) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,'') "
+                 "ON CONFLICT(run_id) DO UPDATE SET sweep=excluded.sweep, name=excluded.name, "
+                 "preset=excluded.preset, scheme=excluded.scheme, scale=excluded.scale, "
+                 "config_json=excluded.config_json, config_hash=excluded.config_hash, geometry=excluded.geometry, "
+                 "git_commit=excluded.git_commit, host=excluded.host, device=excluded.device, "
+                 "threads=excluded.threads, status='running', finished_at=''",
+                 "begin_run");
+    int i = 1;
+    for (const std::string* v : {&r.run_id, &r.sweep, &r.name, &r.preset, &r.scheme, &r.scale, &r.config_json,
+                                 &r.config_hash, &r.geometry, &r.git_commit, &r.host, &r.device})
+      st.bind(i++, *v);
+    st.bind(i, r.threads);
+    st.bind(i + 1, r.started_at);
+    st.run();
+  });
+}
+
+void ResultsStore::finish_run(const std::string& run_id, const std::string& status) {
+  if (status != "finished" && status != "failed")
+    throw std::invalid_argument("finish_run: status must be 'finished' or 'failed', got '" + status + "'");
+  sql::write_transaction(db_, [&] {
+    sql::Stmt st(db_,
+                 "UPDATE runs SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE run_id = ?",
+                 "finish_run");
+    st.bind(1, status).bind(2, run_id).run();
+    if (sqlite3_changes(db_) != 1) throw std::runtime_error(path_ + ": finish_run: no run '" + run_id + "'");
+  });
+}
+
+std::vector<RunRow> ResultsStore::runs(const std::string& sweep) {
+  std::string q = std::string("SELECT ") + kRunColumns + " FROM runs" + (sweep.empty() ? "" : " WHERE sweep = ?") +
+                  " ORDER BY started_at, run_id";
+  sql::Stmt st(db_, q.c_str(), "runs");
+  if (!sweep.empty()) st.bind(1, sweep);
+  std::vector<RunRow> out;
+  while (st.step()) out.push_back(read_run(st));
+  return out;
+}
+
+std::vector<double> ResultsStore::measured_tokens_per_s(const std::string& geometry) {
+  sql::Stmt st(db_,
+               "SELECT s.value FROM runs r JOIN scalars s ON s.run_id = r.run_id "
+               "WHERE r.geometry = ? AND r.status = 'finished' AND s.key = 'tokens_per_s' AND s.value > 0 "
+               "ORDER BY r.finished_at DESC",
+               "measured_tokens_per_s");
+  st.bind(1, geometry);
+  std::vector<double> out;
+  while (st.step()) out.push_back(st.real(0));
+  return out;
+}
+
+// --- scalars and series ------------------------------------------------------------------------
+
+void ResultsStore::put_scalars(const std::string& run_id, const std::map<std::string, double>& values) {
+  sql::write_transaction(db_, [&] {
+    sql::Stmt st(db_, "INSERT OR REPLACE INTO scalars (run_id, key, value) VALUES (?,?,?)", "put_scalars");
+    for (const auto& [k, v] : values) {
+      st.bind(1, run_id).bind(2, k).bind(3, v).run();
+      st.reset();
+    }
+  });
+}
+
+std::map<std::string, double> ResultsStore::scalars(const std::string& run_id) {
+  sql::Stmt st(db_, "SELECT key, value FROM scalars WHERE run_id = ?", "scalars");
+  st.bind(1, run_id);
+  std::map<std::string, double> out;
+  while (st.step()) out[st.text(0)] = st.real(1);
+  return out;
+}
+
+void ResultsStore::add_series(const std::string& run_id, const std::vector<SeriesPoint>& points) {
+  sql::write_transaction(db_, [&] {
+    sql::Stmt st(db_,
+                 "INSERT OR REPLACE INTO series (run_id, split, step, tokens, loss, lr, grad_norm, tokens_per_s) "
+                 "VALUES (?,?,?,?,?,?,?,?)",
+                 "add_series");
+    for (const auto& p : points) {
+      st.bind(1, run_id).bind(2, p.split).bind(3, p.step).bind(4, p.tokens).bind(5, p.loss).bind(6, p.lr);
+      st.bind(7, p.grad_norm).bind(8, p.tokens_per_s).run();
+      st.reset();
+    }
+  });
+}
+
+std::vector<SeriesPoint> ResultsStore::series(const std::string& run_id, const std::string& split) {
+  std::string q = "SELECT split, step, tokens, loss, lr, grad_norm, tokens_per_s FROM series WHERE run_id = ?";
+  if (!split.empty()) q += " AND split = ?";
+  q += " ORDER BY split, step";
+  sql::Stmt st(db_, q.c_str(), "series");
+  st.bind(1, run_id);
+  if (!split.empty()) st.bind(2, split);
+  std::vector<SeriesPoint> out;
+  while (st.step()) {
+    SeriesPoint p;
+    p.split = st.text(0);
+    p.step = st.integer(1);
+    p.tokens = st.real(2);
+    p.loss = st.real(3);
+    p.lr = st.real(4);
+    p.grad_norm = st.real(5);
+    p.tokens_per_s = st.real(6);
+    out.push_back(p);
+  }
+  return out;
+}
+
+// --- evals and profiles ------------------------------------------------------------------------
+
+void ResultsStore::put_evals(const std::vector<EvalRow>& rows) {
+  sql::write_transaction(db_, [&] {
+    sql::Stmt st(db_,
+                 "INSERT OR REPLACE INTO evals (run_id, task, metric, value, stderr, n, shots, protocol, details_json) "
+                 "VALUES (?,?,?,?,?,?,?,?,?)",
+                 "put_evals");
+    for (const auto& r : rows) {
+      st.bind(1, r.run_id).bind(2, r.task).bind(3, r.metric).bind(4, r.value).bind(5, r.stderr_).bind(6, r.n);
+      st.bind(7, r.shots).bind(8, r.protocol).bind(9, r.details_json).run();
+      st.reset();
+    }
+  });
+}
+
+std::vector<EvalRow> ResultsStore::evals(const std::string& run_id) {
+  sql::Stmt st(db_,
+               "SELECT run_id, task, metric, value, stderr, n, shots, protocol, details_json FROM evals "
+               "WHERE run_id = ? ORDER BY task, metric, protocol, shots",
+               "evals");
+  st.bind(1, run_id);
+  std::vector<EvalRow> out;
+  while (st.step()) {
+    EvalRow r;
+    r.run_id = st.text(0);
+    r.task = st.text(1);
+    r.metric = st.text(2);
+    r.value = st.real(3);
+    r.stderr_ = st.real(4);
+    r.n = st.integer(5);
+    r.shots = st.integer(6);
+    r.protocol = st.text(7);
+    r.details_json = st.text(8);
+    out.push_back(r);
+  }
+  return out;
+}
+
+void ResultsStore::put_profile(const ProfileRow& r) {
+  sql::write_transaction(db_, [&] {
+    sql::Stmt st(db_,
+                 "INSERT OR REPLACE INTO profiles (preset, spec_hash, device, dtype, threads, batch, seq, load_ms, "
+                 "init_ms, fwd_median_ms, fwd_min_ms, fwd_max_ms, peak_mem_bytes, per_layer_ms_json, versions_json, "
+                 "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 "put_profile");
+    st.bind(1, r.preset).bind(2, r.spec_hash).bind(3, r.device).bind(4, r.dtype).bind(5, r.threads);
+    st.bind(6, r.batch).bind(7, r.seq).bind(8, r.load_ms).bind(9, r.init_ms).bind(10, r.fwd_median_ms);
+    st.bind(11, r.fwd_min_ms).bind(12, r.fwd_max_ms).bind(13, r.peak_mem_bytes).bind(14, r.per_layer_ms_json);
+    st.bind(15, r.versions_json).bind(16, r.created_at).run();
+  });
+}
+
+std::vector<ProfileRow> ResultsStore::profiles(const std::string& preset) {
+  std::string q =
+      "SELECT preset, spec_hash, device, dtype, threads, batch, seq, load_ms, init_ms, fwd_median_ms, fwd_min_ms, "
+      "fwd_max_ms, peak_mem_bytes, per_layer_ms_json, versions_json, created_at FROM profiles";
+  if (!preset.empty()) q += " WHERE preset = ?";
+  q += " ORDER BY preset, device, dtype, threads, batch, seq";
+  sql::Stmt st(db_, q.c_str(), "profiles");
+  if (!preset.empty()) st.bind(1, preset);
+  std::vector<ProfileRow> out;
+  while (st.step()) {
+    ProfileRow r;
+    r.preset = st.text(0);
+    r.spec_hash = st.text(1);
+    r.device = st.text(2);
+    r.dtype = st.text(3);
+    r.threads = static_cast<int>(st.integer(4));
+    r.batch = st.integer(5);
+    r.seq = st.integer(6);
+    r.load_ms = st.real(7);
+    r.init_ms = st.real(8);
+    r.fwd_median_ms = st.real(9);
+    r.fwd_min_ms = st.real(10);
+    r.fwd_max_ms = st.real(11);
+    r.peak_mem_bytes = st.integer(12);
+    r.per_layer_ms_json = st.text(13);
+    r.versions_json = st.text(14);
+    r.created_at = st.text(15);
+    out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace sharelab::store

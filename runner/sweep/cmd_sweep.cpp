@@ -1,0 +1,245 @@
+// `runner sweep FILE.toml` (= `runner --sweep FILE.toml`): expand the sweep, print its plan, then
+// train every run that is not finished in the results database (a partial run resumes from its
+// last checkpoint), then evaluate it on its [eval] tasks. Bad sweep files fail with one line
+// before anything is prepared or trained.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "arch/errors.h"
+#include "runner/cli.h"
+#include "runner/commands.h"
+#include "runner/store/results_store.h"
+#include "runner/sweep/expand.h"
+#include "runner/sweep/plan.h"
+#include "runner/sweep/sweep_file.h"
+#include "runner/train/trainer.h"
+#ifdef SHARELAB_SWEEP_HAVE_DATA
+#include "runner/data/prepare.h"
+#endif
+#ifdef SHARELAB_SWEEP_HAVE_EVAL
+#include "runner/eval/evaluate.h"
+#endif
+
+namespace sharelab::runner {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+// HEAD of the checkout the runner is started in, "+dirty" when it has local changes.
+std::string git_commit() {
+  auto first_line = [](const char* cmd) {
+    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd, "r"), ::pclose);
+    char buf[128] = {0};
+    std::string out = p && std::fgets(buf, sizeof buf, p.get()) ? buf : "";
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  };
+  std::string head = first_line("git rev-parse HEAD 2>/dev/null");
+  if (!head.empty() && !first_line("git status --porcelain --untracked-files=no 2>/dev/null").empty()) head += "+dirty";
+  return head;
+}
+
+store::RunRow run_row(const sweep::RunConfig& rc) {
+  store::RunRow r;
+  r.run_id = rc.run_id();
+  r.sweep = rc.sweep;
+  r.name = rc.name;
+  r.preset = rc.preset;
+  r.scheme = rc.model.scheme;
+  r.scale = rc.scale;
+  r.config_json = rc.canonical_json();
+  r.config_hash = r.run_id;  // the run id is the hash of the canonical config
+  r.geometry = sweep::geometry_key(rc);
+  r.git_commit = git_commit();
+  r.host = host_name();
+  r.device = rc.train.device;
+  r.threads = rc.train.threads > 0 ? rc.train.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  r.status = "running";
+  r.started_at = now_iso();
+  return r;
+}
+
+// Prepares each data directory the pending runs need and lack, from its data.mix (once per dir,
+// rows long enough for the longest sequence that reads it).
+void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
+  std::map<std::string, const sweep::RunConfig*> need;
+  for (const auto& r : rows) {
+    const auto& rc = r.run.config;
+    if (r.status == "finished" || rc.data.dir.empty() || fs::exists(fs::path(rc.data.dir) / "manifest.json")) continue;
+    auto& slot = need[rc.data.dir];
+    if (!slot || slot->train.seq_len < rc.train.seq_len) slot = &rc;
+  }
+  for (const auto& [dir, rc] : need) {
+    if (rc->data.mix.empty())
+      throw ConfigError("run '" + rc->name + "': data.dir '" + dir +
+                        "' is not prepared and data.mix is empty (run `runner data prepare` or set data.mix)");
+#ifdef SHARELAB_SWEEP_HAVE_DATA
+    std::cerr << fmt::format("sweep: preparing {} from {}\n", dir, rc->data.mix);
+    data::PrepareOptions po;
+    po.mix_path = rc->data.mix;
+    po.out_dir = dir;
+    po.tokenizer = rc->data.tokenizer;
+    po.progress = ::isatty(2);
+    const auto rep = data::prepare_data(po);
+    if (rep.manifest.seq_len < rc->train.seq_len)
+      throw ConfigError(fmt::format("{}: prepared rows hold seq_len {} but run '{}' needs train.seq_len {}", rc->data.mix,
+                                    rep.manifest.seq_len, rc->name, rc->train.seq_len));
+#else
+    throw ConfigError("data.dir '" + dir + "' is not prepared and this runner has no data pipeline");
+#endif
+  }
+}
+
+// Evaluates a run that just finished on its [eval] tasks (none: nothing to do). Returns false
+// after printing the error when evaluation fails; the trained run stays finished.
+bool evaluate_finished(const sweep::RunConfig& rc, const std::string& run_dir, store::ResultsStore& store) {
+  if (rc.eval.tasks.empty()) return true;
+#ifdef SHARELAB_SWEEP_HAVE_EVAL
+  eval::EvalOptions eo;
+  eo.tasks = rc.eval.tasks;
+  eo.limit = rc.eval.limit;
+  eo.protocol = rc.eval.protocol;
+  eo.tasks_dir = rc.eval.tasks_dir;
+  eo.batch = rc.eval.batch;
+  eo.tokenizer = rc.data.tokenizer;
+  eo.threads = rc.train.threads;
+  eo.progress = ::isatty(2);
+  eo.run_id = rc.run_id();
+  try {
+    const auto rows = eval::evaluate_run(run_dir, eo, &store);
+    std::cerr << fmt::format("sweep: {} evaluated: {} rows\n", rc.name, rows.size());
+    return true;
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("sweep: {} evaluation failed: {}\n", rc.name, e.what());
+    return false;
+  }
+#else
+  std::cerr << fmt::format("sweep: {}: this runner has no evaluation harness; [eval] skipped\n", rc.name);
+  (void)run_dir;
+  (void)store;
+  return true;
+#endif
+}
+
+std::vector<std::string> split_commas(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const auto& s : in) {
+    size_t start = 0;
+    while (start <= s.size()) {
+      const size_t comma = s.find(',', start);
+      const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+int cmd_sweep(const Args& args) {
+  po::options_description opts(std::string("runner sweep\nprecedence (lowest first): ") + sweep::kPrecedence +
+                               "\nthe resolved config of each run is stored (runs.config_json, <run dir>/config.json)");
+  std::string file, db, results, profile;
+  std::vector<std::string> sets, only;
+  bool dry_run = false;
+  opts.add_options()("file", po::value(&file)->required(), "sweep TOML (configs/*.toml)")(
+      "dry-run", po::bool_switch(&dry_run), "print the plan (runs, params, tokens, status, projected time); train nothing")(
+      "only", po::value(&only)->composing(), "run only these names (comma-separated or repeated; a [[run]] name selects "
+                                             "all its grid points)")(
+      "set", po::value(&sets)->composing(), "override for every run: section.key=value, value in TOML (repeatable)")(
+      "profile", po::value(&profile)->default_value(""), "scale profile (configs/profiles/NAME.toml), replaces `scale`")(
+      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "results", po::value(&results)->default_value("results"), "runs go to RESULTS/runs/<run_id>/");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--set key=value ...] [--profile NAME]",
+                     opts, pos, args, vm))
+    return 0;
+
+  const sweep::SweepFile sf = sweep::load_sweep(file);
+  sweep::ExpandOptions eo;
+  eo.profile = profile;
+  eo.sets = sets;
+  eo.only = split_commas(only);
+  const auto runs = sweep::expand_sweep(sf, eo);
+
+  // A dry run never creates a database; it reads one when it exists.
+  std::unique_ptr<store::ResultsStore> store;
+  if (!dry_run || fs::exists(db)) {
+    if (auto parent = fs::path(db).parent_path(); !parent.empty()) fs::create_directories(parent);
+    store = std::make_unique<store::ResultsStore>(db);
+  }
+  const auto rows = sweep::make_plan(runs, store.get());
+  const std::string scale = runs.empty() ? sf.scale : runs.front().config.scale;
+  sweep::print_plan(std::cout, sf.name, scale, rows);
+  std::cout.flush();
+  if (dry_run) return 0;
+
+  prepare_missing_data(rows);
+  int trained = 0, skipped = 0, failed = 0;
+  for (const auto& row : rows) {
+    const sweep::RunConfig& rc = row.run.config;
+    if (store->is_finished(row.run_id)) {  // re-read: another process may have finished it meanwhile
+      std::cerr << fmt::format("sweep: {} ({}) finished already, skipped\n", rc.name, row.run_id);
+      ++skipped;
+      continue;
+    }
+    std::cerr << fmt::format("sweep: {} ({}) {}\n", rc.name, row.run_id,
+                             row.status == "partial" ? "resuming" : "starting");
+    store->begin_run(run_row(rc));
+    train::TrainOptions to;
+    to.run_dir = (fs::path(results) / "runs" / row.run_id).string();
+    to.store = store.get();
+    to.resume = true;
+    try {
+      const train::TrainResult r = train::train_run(rc, to);
+      store->finish_run(row.run_id, r.finished ? "finished" : "failed");
+      std::cerr << fmt::format("sweep: {} done: {} steps, final train loss {:.4f}, val loss {:.4f}, {:.0f} tok/s\n",
+                               rc.name, r.steps, r.final_train_loss, r.final_val_loss, r.tokens_per_s);
+      ++trained;
+      if (r.finished && !evaluate_finished(rc, to.run_dir, *store)) ++failed;
+    } catch (const ConfigError&) {
+      store->finish_run(row.run_id, "failed");
+      throw;  // a config or data mistake: every later run would hit it too
+    } catch (const std::exception& e) {
+      store->finish_run(row.run_id, "failed");
+      std::cerr << fmt::format("sweep: {} failed: {}\n", rc.name, e.what());
+      ++failed;
+    }
+  }
+  std::cout << fmt::format("sweep {}: {} trained, {} already finished, {} failed\nresults: {} (runs table, sweep '{}'); "
+                           "run directories under {}\n",
+                           sf.name, trained, skipped, failed, store->path(), sf.name,
+                           (fs::path(results) / "runs").string());
+  return failed ? kExitRuntime : 0;
+}
+
+const CommandRegistrar kSweep("sweep", "expand a sweep TOML and train its unfinished runs (--dry-run: the plan only)",
+                              cmd_sweep, 20);
+
+}  // namespace
+
+}  // namespace sharelab::runner

@@ -1,0 +1,123 @@
+// Plan rows and their table. The FLOP-based projection uses accounting's forward FLOPs/token x 3
+// (backward = 2 x forward) at a training throughput measured once on the development machine.
+#include "runner/sweep/plan.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "arch/accounting.h"
+#include "runner/sweep/config_fields.h"
+
+namespace sharelab::sweep {
+
+namespace {
+
+// Achieved training FLOP/s per core on the 2-core development CPU, measured once with
+// `runner sweep configs/cpu.toml` (bf16, 2 threads, machine shared with other jobs): large-base at
+// the cpu profile ran 142 tokens/s = 19 GFLOP/s (9.5 per core), baseline1 142 tokens/s = 8.4
+// GFLOP/s (4.2 per core). 5 per core is between the two; fp32 was not measured (assumed 4).
+// Per-core figures so a machine with more cores projects proportionally.
+constexpr double kCpuTrainFlopsPerCoreBf16 = 5.0e9;
+constexpr double kCpuTrainFlopsPerCoreFp32 = 4.0e9;
+// GPU: an A100's 312 TFLOP/s bf16 peak at 40% model FLOPs utilisation (arch/cost_model.h).
+constexpr double kGpuTrainFlops = 312e12 * 0.40;
+
+int threads_of(const RunConfig& rc) {
+  if (rc.train.threads > 0) return rc.train.threads;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? int(n) : 1;
+}
+
+}  // namespace
+
+std::string geometry_key(const RunConfig& rc) {
+  const std::string text = section_json(rc, "model") + fmt::format("|seq={}|micro={}|{}|{}|threads={}", rc.train.seq_len,
+                                                                    rc.train.micro_batch, rc.train.precision,
+                                                                    rc.train.device, threads_of(rc));
+  return stable_hash(text);
+}
+
+double assumed_train_flops(const RunConfig& rc) {
+  if (rc.train.device != "cpu") return kGpuTrainFlops;
+  const double per_core = rc.train.precision == "bf16" ? kCpuTrainFlopsPerCoreBf16 : kCpuTrainFlopsPerCoreFp32;
+  return per_core * threads_of(rc);
+}
+
+std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::ResultsStore* store) {
+  std::vector<PlanRow> rows;
+  for (const auto& p : runs) {
+    PlanRow r;
+    r.run = p;
+    const RunConfig& rc = p.config;
+    r.run_id = rc.run_id();
+    r.status = "new";
+    if (store)
+      if (auto found = store->find_run(r.run_id)) r.status = found->status == "finished" ? "finished" : "partial";
+    r.unique_params = arch::unique_params(rc.model).total();
+    r.effective_params = arch::effective_params(rc.model).total();
+    r.steps = rc.train.steps();
+    r.tokens = double(r.steps) * double(rc.train.global_batch_tokens);  // whole steps are trained
+    std::vector<double> measured;
+    if (store) measured = store->measured_tokens_per_s(geometry_key(rc));
+    if (!measured.empty()) {
+      r.projected_s = r.tokens / measured.front();
+      r.projected_from = fmt::format("measured {:.0f} tok/s", measured.front());
+    } else {
+      const double flops = assumed_train_flops(rc);
+      r.projected_s = r.tokens * 3.0 * arch::forward_flops_per_token(rc.model, rc.train.seq_len) / flops;
+      r.projected_from = fmt::format("FLOPs at {:.0f} GFLOP/s{}", flops / 1e9,
+                                     rc.train.device == "cpu" ? " (assumed CPU)" : " (A100 at 40% MFU)");
+    }
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::string format_duration(double s) {
+  if (s < 120) return fmt::format("{:.0f} s", s);
+  if (s < 7200) return fmt::format("{:.1f} min", s / 60);
+  if (s < 3 * 86400) return fmt::format("{:.1f} h", s / 3600);
+  if (s < 365 * 86400.0) return fmt::format("{:.1f} d", s / 86400);
+  return fmt::format("{:.1f} y", s / (365 * 86400.0));
+}
+
+namespace {
+std::string count(double n) {
+  if (n >= 1e9) return fmt::format("{:.2f}B", n / 1e9);
+  if (n >= 1e6) return fmt::format("{:.1f}M", n / 1e6);
+  if (n >= 1e3) return fmt::format("{:.1f}K", n / 1e3);
+  return fmt::format("{:.0f}", n);
+}
+std::string scheme_label(const arch::ModelSpec& s) {
+  if (s.repeats) return fmt::format("{} k={}", s.scheme, s.repeats);
+  if (s.unique_blocks) return fmt::format("{} M={}", s.scheme, s.unique_blocks);
+  return s.scheme;
+}
+}  // namespace
+
+void print_plan(std::ostream& out, const std::string& sweep_name, const std::string& scale,
+                const std::vector<PlanRow>& rows) {
+  out << fmt::format("sweep {} at scale '{}': {} run(s); precedence: {}\n", sweep_name, scale, rows.size(), kPrecedence);
+  out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:<8} {:>10}  {:<16} {}\n", "run", "preset",
+                     "scheme", "depth", "unique", "effective", "tokens", "steps", "status", "projected", "run_id",
+                     "projected from");
+  double total = 0;
+  size_t todo = 0;
+  for (const auto& r : rows) {
+    const RunConfig& rc = r.run.config;
+    const bool done = r.status == "finished";
+    out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:<8} {:>10}  {:<16} {}\n", rc.name,
+                       rc.preset, scheme_label(rc.model), rc.model.n_layers, count(double(r.unique_params)),
+                       count(double(r.effective_params)), count(r.tokens), r.steps, r.status,
+                       done ? "-" : format_duration(r.projected_s), r.run_id, done ? "" : r.projected_from);
+    if (!done) {
+      total += r.projected_s;
+      ++todo;
+    }
+  }
+  out << fmt::format("{} run(s) to train, projected {} in total, one after another (projected, not measured)\n", todo,
+                     format_duration(total));
+}
+
+}  // namespace sharelab::sweep

@@ -1,0 +1,63 @@
+// Reading sweep TOML files and scale profiles into lists of located assignments. Parsing is
+// strict: an unknown section or key, a value of an unsupported type or a malformed grid throws
+// ConfigError "FILE:LINE:COL: key 'train.lrr': unknown key (known: ...)". Types are checked when
+// the assignments are applied (expand.h), still before anything runs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runner/sweep/value.h"
+
+namespace sharelab::sweep {
+
+// One [[run]] / [[variant]] table: its name and its overrides.
+struct RunEntry {
+  std::string name;
+  std::vector<Assignment> set;
+  std::string where;
+};
+
+// One [grid] key: a dotted path and its alternatives (the grid is their cartesian product).
+struct GridAxis {
+  std::string path;
+  std::vector<Value> values;
+  std::string where;
+};
+
+struct SweepFile {
+  std::string path;                // as given
+  std::vector<std::string> chain;  // extends chain: the most basic file first, this file last
+  std::string name;                // [meta] name (default: file stem)
+  std::string question;            // [meta] question
+  std::string scale = "paper";     // `scale = "cpu"` at the top or in [meta] (inherited through extends)
+  std::string scale_where;
+  std::vector<Assignment> top;     // the bases' sections, then this file's (later wins)
+  std::vector<RunEntry> runs;      // this file's runs, or else the nearest base's
+  std::vector<GridAxis> grid;      // likewise
+};
+
+// Reads FILE and its `[meta] extends` chain (paths relative to the file that names them).
+SweepFile load_sweep(const std::string& path);
+
+// `--set key=value`: the value is TOML ("3e-4", "true", "[\"a\"]", "\"x\""); a bare word that is
+// not valid TOML is taken as a string, so `--set model.preset=debug` works.
+Assignment parse_set(const std::string& assignment);
+
+// A scale profile (configs/profiles/NAME.toml): shrinks width by [scale] width, keeping depth and
+// the sharing pattern, and sets absolute values for vocab, sequence, batch, budget and the rest.
+struct ScaleProfile {
+  std::string name = "paper";  // "paper" = the identity (no file)
+  std::string path;
+  std::string description;
+  double width = 1.0;      // d_model and ffn_dim are multiplied by this
+  int64_t head_dim = 0;    // heads shrink so head_dim = min(this, the preset's); 0 = keep heads
+  std::vector<Assignment> set;
+};
+
+// NAME looked up as <sweep dir>/profiles/NAME.toml, then configs/profiles/NAME.toml under the
+// working directory; a value ending in .toml is a path (relative to the sweep file, else to the
+// working directory). "paper" is the identity.
+ScaleProfile load_profile(const std::string& name, const std::string& sweep_path, const std::string& where);
+
+}  // namespace sharelab::sweep

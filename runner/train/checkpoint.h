@@ -1,0 +1,45 @@
+// Training checkpoints: one HDF5 file per checkpoint in the run directory, holding the model's
+// unique tensors under their native names (root datasets, readable with h5py), the AdamW state
+// under "optim.<exp_avg|exp_avg_sq|step>.<param>", the torch RNG state, the data cursor, step,
+// tokens and the resolved config (attribute "config_json"). A small `latest` file names the newest
+// checkpoint; it is written atomically after the checkpoint itself, so a kill at any moment leaves
+// a pointer to a complete file. The newest two checkpoints are kept.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "arch/model.h"
+#include "runner/train/adamw.h"
+
+namespace sharelab::train {
+
+constexpr const char* kCheckpointFormat = "sharelab-train-checkpoint-v1";
+constexpr const char* kLatestName = "latest";
+
+// Loop state beside the tensors.
+struct LoopState {
+  int64_t step = 0;          // optimizer steps taken
+  double tokens = 0;         // tokens trained on
+  uint64_t data_cursor = 0;  // rows read from the train split
+  double epochs = 0;         // passes over the train split at data_cursor
+  double train_s = 0;        // time spent in training steps so far (all processes of the run)
+  double wall_s = 0;         // wall time so far (all processes of the run)
+  double cpu_s = 0;          // user + system CPU time so far (all processes of the run)
+  double last_loss = 0;      // mean loss of the last step
+  double last_val_loss = 0;  // last validation (0 = none yet)
+};
+
+// Writes `<run_dir>/ckpt-<step>.h5`, then `latest`, then removes checkpoints older than the
+// previous one. Returns the path written.
+std::string save_checkpoint(const std::string& run_dir, arch::CausalLM& model, const AdamW& opt,
+                            const LoopState& state, const std::string& config_json);
+
+// The checkpoint `latest` points to, if any (ConfigError when it points to a missing file).
+std::optional<std::string> latest_checkpoint(const std::string& run_dir);
+
+// Restores model, optimizer, torch CPU RNG and loop state. The checkpoint's config must equal
+// `config_json` (else ConfigError naming the file: a different run's directory).
+LoopState load_checkpoint(const std::string& path, arch::CausalLM& model, AdamW& opt, const std::string& config_json);
+
+}  // namespace sharelab::train

@@ -1,0 +1,50 @@
+// train_run: the prepared shards (data::ShardLoader) as the loop's batch sources.
+#include "runner/train/trainer.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "arch/errors.h"
+#include "runner/data/loader.h"
+#include "runner/data/manifest.h"
+#include "runner/train/train_loop.h"
+
+namespace sharelab::train {
+
+namespace {
+
+class ShardSource : public BatchSource {
+ public:
+  ShardSource(const std::string& dir, const std::string& split, const data::LoaderOptions& o) : loader_(dir, split, o) {}
+  data::TokenBatch next(int64_t rows) override { return loader_.next(rows); }
+  uint64_t cursor() const override { return loader_.cursor(); }
+  void seek(uint64_t cursor) override { loader_.seek(cursor); }
+  double epochs() const override { return loader_.epochs(); }
+  data::ShardLoader& loader() { return loader_; }
+
+ private:
+  data::ShardLoader loader_;
+};
+
+}  // namespace
+
+TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt) {
+  if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
+  const data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
+  ShardSource train(run.data.dir, "train", lo);
+  if (train.loader().vocab_size() > run.model.vocab_size)
+    throw ConfigError(fmt::format("{}: data vocab_size {} exceeds model.vocab_size {}", run.data.dir,
+                                  train.loader().vocab_size(), run.model.vocab_size));
+  std::unique_ptr<ShardSource> val;
+  if (run.train.val_batches > 0 && run.train.val_every_tokens > 0) {
+    if (data::Manifest::load(run.data.dir).total_tokens(data::kVal) > 0)
+      val = std::make_unique<ShardSource>(run.data.dir, "val", lo);
+    else  // said once, loudly: the run's results will have no validation loss
+      std::fprintf(stderr, "train: %s has no val rows: validation is off for this run\n", run.data.dir.c_str());
+  }
+  return train_on(run, opt, train, val.get());
+}
+
+}  // namespace sharelab::train

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `runner sweep` without training: --help prints the precedence, --dry-run prints the plan of every
+# shipped sweep and creates no database, and each bad sweep file exits 2 with one line on stderr
+# naming file:line:col and the key, having created nothing.
+set -euo pipefail
+RUNNER="$1"
+WORK="$2"
+SRC="$(cd "$(dirname "$0")/../.." && pwd)"
+rm -rf "$WORK" && mkdir -p "$WORK"
+cd "$SRC"
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$RUNNER" sweep --help > "$WORK/help.out"
+grep -q "preset < extends base(s) < sweep top level < scale profile < \[\[run\]\]/\[\[variant\]\] < \[grid\] point < --set" \
+  "$WORK/help.out" || fail "--help does not print the precedence"
+
+for f in configs/*.toml; do
+  "$RUNNER" --sweep "$f" --dry-run --db "$WORK/none.db" > "$WORK/plan.out" 2> "$WORK/plan.err" \
+    || { cat "$WORK/plan.err"; fail "$f does not dry-run"; }
+  grep -q "projected" "$WORK/plan.out" || fail "$f: no projection in the plan"
+  [ ! -e "$WORK/none.db" ] || fail "--dry-run created a database"
+done
+"$RUNNER" --sweep configs/cpu.toml --dry-run --db "$WORK/none.db" > "$WORK/cpu.out"
+[ "$(grep -c ' new ' "$WORK/cpu.out")" = 5 ] || { cat "$WORK/cpu.out"; fail "cpu.toml: want 5 new runs"; }
+"$RUNNER" --sweep configs/table1.toml --dry-run --profile smoke --only baseline3,mobillama-0.5b --db "$WORK/none.db" \
+  > "$WORK/only.out"
+[ "$(grep -c ' new ' "$WORK/only.out")" = 2 ] || { cat "$WORK/only.out"; fail "--only: want 2 runs"; }
+
+for f in tests/bad_configs/*.toml; do
+  want=$(head -1 "$f" | sed 's/^# expect: //')
+  set +e
+  "$RUNNER" --sweep "$f" --db "$WORK/bad.db" --results "$WORK/results" > "$WORK/bad.out" 2> "$WORK/bad.err"
+  rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "$f: exit $rc, want 2"
+  [ "$(wc -l < "$WORK/bad.err")" = 1 ] || { cat "$WORK/bad.err"; fail "$f: want one line on stderr"; }
+  grep -qF -- "$want" "$WORK/bad.err" || { cat "$WORK/bad.err"; fail "$f: message lacks '$want'"; }
+  [ ! -e "$WORK/bad.db" ] && [ ! -e "$WORK/results" ] || fail "$f: a bad sweep created outputs"
+done
+
+set +e
+"$RUNNER" --sweep configs/smoke.toml --dry-run --set train.lrr=1 > /dev/null 2> "$WORK/set.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "^runner: error: --set train.lrr=1: key 'train.lrr': unknown key" "$WORK/set.err" \
+  || { cat "$WORK/set.err"; fail "--set with an unknown key"; }
+echo "sweep CLI: ok"
