@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 SWEEP ?= configs/cpu.toml
 
-.PHONY: all build test smoke setup run presets clean format
+.PHONY: all build test smoke setup run data bench tables plots presets clean format
 
 all: build
 
@@ -19,6 +19,29 @@ build: $(BUILD)/CMakeCache.txt
 # Everything CI runs: install dependencies (idempotent), build, fast tests.
 test: setup build
 	cd $(BUILD) && ctest -L fast --output-on-failure -j $(JOBS)
+
+# The main job: the Table 1 comparison at CPU scale on the default corpus (prepared on first use),
+# then the regenerated tables and the loss-curve plot. Finished runs are skipped on a re-run.
+run: setup build
+	$(BUILD)/runner --sweep $(SWEEP)
+	$(BUILD)/analysis tables --table all --sweep table1-cpu
+	$(BUILD)/analysis plot --sweep table1-cpu --out results/plots
+
+data: build
+	$(BUILD)/runner data prepare --mix configs/data/default.toml --out results/data/default
+
+tables: build
+	$(BUILD)/analysis tables --table all --sweep table1-cpu
+
+plots: build
+	$(BUILD)/analysis plot --sweep table1-cpu --out results/plots
+
+# Benchmarks (not tests): data preparation/loader, training vs ref_llama.py, eval scoring.
+bench: build
+	cmake --build $(BUILD) --target bench_data bench_train bench_eval -j $(JOBS)
+	$(BUILD)/bench_data
+	$(BUILD)/bench_train
+	$(BUILD)/bench_eval
 
 smoke: build
 	cd $(BUILD) && ctest -L slow --output-on-failure

@@ -57,6 +57,22 @@ std::vector<std::vector<int32_t>> rows_of(const TokenBatch& b) {
 
 }  // namespace
 
+TEST_CASE("the document split follows val_fraction even for ids that differ in one character") {
+  // Unmixed FNV-1a sent all 300 rows of such a file to train at val_fraction 0.5.
+  TempDir tmp;
+  write_amber(tmp / "x.jsonl", 4, 300, kCols, kVocab);
+  write_text(tmp / "mix.toml", "[mix]\nseq_len = 16\nval_fraction = 0.5\nvocab_size = 1000\n"
+                               "[[source]]\nname = \"x\"\npath = \"x.jsonl\"\nreader = \"amber-jsonl\"\n");
+  PrepareOptions o;
+  o.mix_path = tmp / "mix.toml";
+  o.out_dir = tmp / "shards";
+  o.progress = false;
+  prepare_data(o);
+  const Manifest m = Manifest::load(o.out_dir);
+  CHECK(m.sources[0].rows[kVal] > 110);  // 150 expected; binomial sd ~8.7
+  CHECK(m.sources[0].rows[kVal] < 190);
+}
+
 TEST_CASE("Amber jsonl -> shards -> loader returns exactly the input rows") {
   Prepared p;
   const Manifest m = Manifest::load(p.out);

@@ -67,7 +67,7 @@ TEST_CASE("HellaSwag preprocessing on tricky strings") {
   CHECK(hellaswag_preprocess("[a][b]c") == "c");
 }
 
-TEST_CASE("acc and acc_norm diverge; acc_norm divides by code points, not bytes") {
+TEST_CASE("acc and acc_norm diverge, acc_norm divides by code points, not bytes") {
   McDoc doc;
   doc.choices = {"\xC3\xA9", "ab"};  // "é" (1 code point, 2 bytes) and "ab" (2 code points)
   doc.gold = 1;

@@ -172,7 +172,7 @@ TEST_CASE("upserts are idempotent: rewriting a key replaces it") {
   CHECK(s.find_run("a")->started_at == "2026-01-01T00:00:00Z");
 }
 
-TEST_CASE("runs filter by sweep; measured tokens/s only from finished runs of the same geometry") {
+TEST_CASE("runs filter by sweep, measured tokens/s only from finished runs of the same geometry") {
   ResultsStore s(":memory:");
   s.begin_run(make_run("a", "s1"));
   s.begin_run(make_run("b", "s2"));

@@ -161,7 +161,7 @@ TEST_CASE("extends: a chain of bases, runs and grid inherited unless redefined, 
   CHECK(error_of(y).find("extends cycle") != std::string::npos);
 }
 
-TEST_CASE("--set values are TOML-typed; bare words are strings; type errors name the flag") {
+TEST_CASE("--set values are TOML-typed, bare words are strings, type errors name the flag") {
   Assignment a = parse_set("train.lr=3e-4");
   CHECK(a.value.kind == Value::Kind::kFloat);
   CHECK(a.value.f == 3e-4);
@@ -183,7 +183,7 @@ TEST_CASE("--set values are TOML-typed; bare words are strings; type errors name
   CHECK_THROWS_AS(assign(rc, parse_set("train.seed=-1")), sharelab::ConfigError);
 }
 
-TEST_CASE("canonical JSON: sorted, exact, every section; the run id follows it") {
+TEST_CASE("canonical JSON: sorted, exact, every section, the run id follows it") {
   RunConfig a;
   a.model = sharelab::arch::ModelSpec{};
   a.name = "x";

@@ -52,7 +52,7 @@ TEST_CASE("every configs/*.toml dry-runs cleanly at its own scale and under ever
   }
 }
 
-TEST_CASE("table1.toml is the paper's experiment; cpu.toml the same comparison at the cpu profile") {
+TEST_CASE("table1.toml is the paper's experiment, cpu.toml the same comparison at the cpu profile") {
   const auto paper = expand((kConfigs / "table1.toml").string());
   const auto cpu = expand((kConfigs / "cpu.toml").string());
   REQUIRE(paper.size() == 5);

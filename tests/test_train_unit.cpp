@@ -11,7 +11,7 @@
 #include "arch/registry.h"
 #include "runner/train/adamw.h"
 #include "runner/train/lr_schedule.h"
-#include "runner/train/train_fields.h"
+#include "runner/train/validate_train.h"
 
 using namespace sharelab;
 using namespace sharelab::train;
@@ -37,25 +37,6 @@ TEST_CASE("LR: linear warm-up, cosine to min_lr at the last step") {
   }
 }
 
-TEST_CASE("train fields: set/get by name, errors name the key") {
-  sweep::TrainConfig t;
-  set_train_field(t, "lr", "1e-3");
-  set_train_field(t, "warmup_steps", "1e2");
-  set_train_field(t, "seed", "7");
-  set_train_field(t, "precision", "fp32");
-  CHECK(t.lr == 1e-3);
-  CHECK(t.warmup_steps == 100);
-  CHECK(t.seed == 7);
-  CHECK(get_train_field(t, "precision") == "fp32");
-  CHECK(get_train_field(t, "lr") == "0.001");
-  CHECK(train_fields().size() == 20);
-  CHECK_THROWS_WITH_AS(set_train_field(t, "lrr", "1"), doctest::Contains("unknown train key 'lrr'; known: lr, min_lr"),
-                       ConfigError);
-  CHECK_THROWS_WITH_AS(set_train_field(t, "micro_batch", "2.5"), "train key 'micro_batch': '2.5' is not an integer",
-                       ConfigError);
-  CHECK_THROWS_WITH_AS(set_train_field(t, "seed", "-1"), doctest::Contains("non-negative"), ConfigError);
-}
-
 TEST_CASE("train validation: accumulation must divide, budget >= one step") {
   sweep::TrainConfig t;
   t.seq_len = 128;
@@ -68,8 +49,8 @@ TEST_CASE("train validation: accumulation must divide, budget >= one step") {
                        ConfigError);
   t.global_batch_tokens = 4096;
   CHECK_NOTHROW(validate_train(t));
-  CHECK(accumulation_steps(t) == 4);
-  CHECK(train_steps(t) == 244);
+  CHECK(t.accumulation() == 4);
+  CHECK(t.steps() == 244);
   t.tokens = 4000;
   CHECK_THROWS_WITH_AS(validate_train(t), doctest::Contains("train.tokens 4000 is less than one step"), ConfigError);
   t.tokens = 1e6;

@@ -35,3 +35,5 @@ set_tests_properties(ref_llama_logits PROPERTIES LABELS fast SKIP_RETURN_CODE 77
 # CLI errors: messages and exit codes.
 add_test(NAME cli_errors COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/errors.sh $<TARGET_FILE:runner>)
 set_tests_properties(cli_errors PROPERTIES LABELS fast)
+add_test(NAME test_names_have_no_semicolon COMMAND ${CMAKE_SOURCE_DIR}/tests/cli/test_names.sh)
+set_tests_properties(test_names_have_no_semicolon PROPERTIES LABELS fast)

@@ -37,8 +37,16 @@ uint64_t fnv1a(const std::string& s) {
   return h;
 }
 
+// FNV-1a alone leaves similar ids ("f:1", "f:2", ...) clustered in the top bits, so a small file could
+// land entirely in one split; the splitmix64 finaliser spreads them uniformly.
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 int split_of(const std::string& source, const std::string& doc_id, double val_fraction) {
-  const double u = double(fnv1a(source + "/" + doc_id) >> 11) * 0x1.0p-53;
+  const double u = double(mix64(fnv1a(source + "/" + doc_id)) >> 11) * 0x1.0p-53;
   return u < val_fraction ? kVal : kTrain;
 }
 

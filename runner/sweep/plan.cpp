@@ -13,13 +13,12 @@ namespace sharelab::sweep {
 
 namespace {
 
-// Achieved training FLOP/s per core on the 2-core development CPU, measured once with
-// `runner sweep configs/cpu.toml` (bf16, 2 threads, machine shared with other jobs): large-base at
-// the cpu profile ran 142 tokens/s = 19 GFLOP/s (9.5 per core), baseline1 142 tokens/s = 8.4
-// GFLOP/s (4.2 per core). 5 per core is between the two; fp32 was not measured (assumed 4).
-// Per-core figures so a machine with more cores projects proportionally.
-constexpr double kCpuTrainFlopsPerCoreBf16 = 5.0e9;
-constexpr double kCpuTrainFlopsPerCoreFp32 = 4.0e9;
+// Achieved training FLOP/s per core on the 2-core development CPU (AVX-512 BF16, OpenBLAS),
+// measured with `runner train large-base` at the cpu profile on an idle machine, 2 threads:
+// bf16 2032 tokens/s x 148 MFLOP/token = 300 GFLOP/s, fp32 913 tokens/s = 135 GFLOP/s. Slightly
+// rounded down; per-core figures so a machine with more cores projects proportionally.
+constexpr double kCpuTrainFlopsPerCoreBf16 = 140e9;
+constexpr double kCpuTrainFlopsPerCoreFp32 = 60e9;
 // GPU: an A100's 312 TFLOP/s bf16 peak at 40% model FLOPs utilisation (arch/cost_model.h).
 constexpr double kGpuTrainFlops = 312e12 * 0.40;
 

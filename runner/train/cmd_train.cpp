@@ -15,7 +15,9 @@
 #include "runner/commands.h"
 #include "runner/store/results_store.h"
 #include "runner/train/run_json.h"
-#include "runner/train/train_fields.h"
+#include "runner/sweep/config_fields.h"
+#include "runner/sweep/sweep_file.h"
+#include "runner/train/validate_train.h"
 #include "runner/train/train_loop.h"
 #include "runner/train/trainer.h"
 
@@ -96,23 +98,6 @@ int train_and_record(const sweep::RunConfig& rc, const std::string& run_dir, con
   return 0;
 }
 
-// "model.d_model=256" / "train.lr=1e-3" / "data.mix=..." onto a RunConfig (model keys before the
-// preset resolves: they are collected and applied by resolve_preset).
-void apply_set(sweep::RunConfig& rc, std::vector<std::string>& model_sets, const std::string& a) {
-  const auto eq = a.find('=');
-  const auto dot = a.find('.');
-  if (eq == std::string::npos || dot == std::string::npos || dot > eq)
-    throw ConfigError("--set '" + a + "': expected section.key=value (sections: model, train, data)");
-  const std::string sec = a.substr(0, dot), key = a.substr(dot + 1, eq - dot - 1), value = a.substr(eq + 1);
-  if (sec == "model") model_sets.push_back(key + "=" + value);
-  else if (sec == "train") train::set_train_field(rc.train, key, value);
-  else if (sec == "data" && key == "dir") rc.data.dir = value;
-  else if (sec == "data" && key == "mix") rc.data.mix = value;
-  else if (sec == "data" && key == "tokenizer") rc.data.tokenizer = value;
-  else if (sec == "data") throw ConfigError("--set '" + a + "': unknown data key '" + key + "'; known: dir, mix, tokenizer");
-  else throw ConfigError("--set '" + a + "': unknown section '" + sec + "'; known: model, train, data");
-}
-
 int cmd_train(const Args& args) {
   po::options_description opts("runner train");
   std::string preset, data, name, runs_dir, db;
@@ -138,9 +123,10 @@ int cmd_train(const Args& args) {
   rc.preset = preset;
   rc.scale = "custom";
   rc.data.dir = data;
-  std::vector<std::string> model_sets;
-  for (const auto& s : sets) apply_set(rc, model_sets, s);
-  rc.model = arch::resolve_preset(preset, model_sets);
+  rc.model = arch::resolve_preset(preset);
+  // The sweep's typed assignment: the same keys, types and messages as `runner sweep --set`.
+  for (const auto& s : sets) sweep::assign(rc, sweep::parse_set(s));
+  rc.model.validate();
   rc.name = name.empty() ? preset : name;
   train::validate_train(rc.train);
   const std::string run_dir = runs_dir + "/" + rc.run_id();

@@ -5,7 +5,7 @@
 find_package(nlohmann_json REQUIRED)
 
 add_library(sharelab_train STATIC
-  runner/train/train_fields.cpp
+  runner/train/validate_train.cpp
   runner/train/lr_schedule.cpp
   runner/train/adamw.cpp
   runner/train/checkpoint.cpp

@@ -19,7 +19,7 @@
 #include "runner/train/lr_schedule.h"
 #include "runner/train/peak_flops.h"
 #include "runner/train/progress.h"
-#include "runner/train/train_fields.h"
+#include "runner/train/validate_train.h"
 #include "runner/train/train_step.h"
 
 namespace sharelab::train {
@@ -91,7 +91,7 @@ TrainResult train_on(const sweep::RunConfig& run, const TrainOptions& opt, Batch
   at::set_num_threads(threads);
   const torch::Device device = parse_device(tc.device);
   const bool bf16 = tc.precision == "bf16";
-  const int64_t total_steps = train_steps(tc), accum = accumulation_steps(tc);
+  const int64_t total_steps = tc.steps(), accum = tc.accumulation();
   const double step_tokens = double(tc.global_batch_tokens);
   std::filesystem::create_directories(opt.run_dir);
   const std::string config_json = run.canonical_json();

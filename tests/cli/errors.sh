@@ -21,6 +21,8 @@ expect 2 "unknown scheme 'shared'; known: none, shared-ffn" -- describe debug --
 expect 2 "unrecognised option '--bogus'" -- presets --bogus
 expect 0 "unique" -- describe mobillama-0.8b-paper --set n_heads=6 --set n_kv_heads=6
 for cmd in presets describe export logits; do expect 0 "usage: runner $cmd" -- $cmd --help; done
+expect 2 "key 'train.lrr': unknown key (known: lr, min_lr" -- train debug --data /nonexistent --set train.lrr=1
+expect 2 "key 'train.micro_batch': expected an integer, got float 2.5" -- train debug --data /nonexistent --set train.micro_batch=2.5
 expect 0 "124.6M" -- describe mobilellm-125m
 echo "$passed passed, $fail failed"
 [ "$fail" = 0 ]
