@@ -46,7 +46,7 @@ TEST_CASE("the cpu profile's width rule on the Table 1 presets") {
   RunConfig scaled = paper;
   apply_profile(scaled, cpu);
   const double share = double(paper.train.warmup_steps) / double(paper.train.steps());
-  CHECK(scaled.train.steps() == 20);
+  CHECK(scaled.train.steps() == 96);
   CHECK(scaled.train.warmup_steps == std::max<int64_t>(1, std::llround(share * double(scaled.train.steps()))));
 
   RunConfig b1 = with_preset("baseline1");  // half as wide: stays half as wide
