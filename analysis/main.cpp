@@ -3,7 +3,6 @@
 //   analysis tables --table 1|5|10|11|mobilellm-sharing|...|all [--format md|tex|csv] [--db PATH] [--sweep NAME]
 //   analysis plot [--sweep NAME] [--db PATH] [--out results/plots]
 #include <fmt/format.h>
-#include <boost/program_options.hpp>
 
 #include <filesystem>
 #include <iostream>
@@ -11,26 +10,17 @@
 #include "analysis/plots.h"
 #include "analysis/report.h"
 #include "arch/errors.h"
+#include "runner/cli.h"
 
-namespace po = boost::program_options;
+namespace po = sharelab::runner::po;
 using namespace sharelab;
 
 namespace {
 
+// The runner's Boost.Program_options helper (header-only, torch-free): same errors, same --help.
 bool parse(const std::string& usage, po::options_description& opts, const std::vector<std::string>& args,
            po::variables_map& vm) {
-  opts.add_options()("help,h", "show this help");
-  try {
-    po::store(po::command_line_parser(args).options(opts).run(), vm);
-    if (vm.count("help")) {
-      std::cout << "usage: " << usage << "\n\n" << opts << "\n";
-      return false;
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw ConfigError(std::string(e.what()) + " (usage: " + usage + "; see --help)");
-  }
-  return true;
+  return runner::parse_command(usage, opts, {}, args, vm);
 }
 
 int cmd_tables(const std::vector<std::string>& args) {

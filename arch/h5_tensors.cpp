@@ -2,7 +2,6 @@
 #include "arch/h5_tensors.h"
 
 #include <H5Cpp.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -45,20 +44,6 @@ std::string read_string_attr(const H5::Attribute& a) {
   return v;
 }
 
-void fsync_path(const std::string& path, bool directory) {
-  int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
-std::string parent_dir(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  return pos == std::string::npos ? "." : (pos == 0 ? "/" : path.substr(0, pos));
-}
-
-std::string tmp_name(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
-
 torch::ScalarType dtype_from_name(const std::string& name, const std::string& path, const std::string& ds) {
   for (auto t : {torch::kFloat32, torch::kFloat64, torch::kInt64, torch::kInt32, torch::kUInt8, torch::kBool,
                  torch::kBFloat16, torch::kFloat16})
@@ -67,28 +52,6 @@ torch::ScalarType dtype_from_name(const std::string& name, const std::string& pa
 }
 
 }  // namespace
-
-void commit_file(const std::string& tmp, const std::string& path) {
-  fsync_path(tmp, false);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(path + ": cannot rename temporary file into place");
-  }
-  fsync_path(parent_dir(path), true);
-}
-
-void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = tmp_name(path);
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error(path + ": cannot write");
-    }
-  }
-  commit_file(tmp, path);
-}
 
 void write_tensor_file(const std::string& path, const TensorFile& f) {
   H5::Exception::dontPrint();

@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include "arch/atomic_file.h"  // write_file_atomic, commit_file: the same atomic writes for other files
+
 namespace sharelab::arch {
 
 struct TensorFile {
@@ -20,9 +22,5 @@ struct TensorFile {
 void write_tensor_file(const std::string& path, const TensorFile& f);
 TensorFile read_tensor_file(const std::string& path);
 
-// Write `bytes` to `path` atomically: temporary file in the same folder, fsync, rename, fsync dir.
-void write_file_atomic(const std::string& path, const std::string& bytes);
-// fsync + rename of an already written temporary file.
-void commit_file(const std::string& tmp_path, const std::string& final_path);
 
 }  // namespace sharelab::arch

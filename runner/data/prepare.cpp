@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "arch/errors.h"
-#include "runner/data/atomic_file.h"
+#include "arch/atomic_file.h"
 #include "runner/data/progress.h"
 #include "runner/data/readers.h"
 #include "runner/data/sha256.h"
@@ -296,7 +296,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   if (man.total_tokens(kTrain) == 0)
     throw ConfigError(
         fmt::format("{}: no training rows: every source is shorter than one row of {} tokens", opt.mix_path, cols));
-  write_file_atomic(staging.path + "/" + kManifestName, man.to_json());
+  arch::write_file_atomic(staging.path + "/" + kManifestName, man.to_json());
 
   // Swap into place: an existing OUT is replaced only once the new one is complete.
   const std::string old = out + ".old-" + std::to_string(::getpid());

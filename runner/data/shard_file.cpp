@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "arch/errors.h"
-#include "runner/data/atomic_file.h"
+#include "arch/atomic_file.h"
 
 namespace sharelab::data {
 
@@ -109,7 +109,7 @@ void ShardWriter::flush() {
     std::remove(tmp.c_str());
     throw std::runtime_error(fmt::format("{}: HDF5 write failed: {}", tmp, e.getDetailMsg()));
   }
-  commit_file(tmp, final_path);
+  arch::commit_file(tmp, final_path);
   shards_.push_back({name, split_, int64_t(rows)});
   tokens_.clear();
   source_.clear();

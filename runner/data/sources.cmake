@@ -14,7 +14,6 @@ target_link_options(sharelab_spm PRIVATE -Wl,-Bsymbolic)
 
 add_library(sharelab_data STATIC
   runner/data/json.cpp
-  runner/data/atomic_file.cpp
   runner/data/sha256.cpp
   runner/data/manifest.cpp
   runner/data/shard_file.cpp

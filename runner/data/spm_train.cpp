@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "arch/errors.h"
-#include "runner/data/atomic_file.h"
+#include "arch/atomic_file.h"
 
 extern char** environ;
 
@@ -122,8 +122,8 @@ void train_tokenizer(const TokenizerTrainOptions& opt) {
     const std::string why = tail_lines(log, 2);
     throw ConfigError(fmt::format("{}: SentencePiece training failed: {}", opt.input, why));
   }
-  commit_file(tmp_prefix + ".vocab", final_prefix + ".vocab");
-  commit_file(tmp_prefix + ".model", final_prefix + ".model");
+  arch::commit_file(tmp_prefix + ".vocab", final_prefix + ".vocab");
+  arch::commit_file(tmp_prefix + ".model", final_prefix + ".model");
 }
 
 }  // namespace sharelab::data

@@ -3,22 +3,21 @@
 // last checkpoint), then evaluate it on its [eval] tasks. Bad sweep files fail with one line
 // before anything is prepared or trained.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <thread>
 
 #include "arch/errors.h"
 #include "runner/cli.h"
 #include "runner/commands.h"
 #include "runner/store/results_store.h"
 #include "runner/sweep/expand.h"
+#include "runner/profile/profiler.h"
 #include "runner/sweep/plan.h"
+#include "runner/sweep/run_row.h"
 #include "runner/sweep/sweep_file.h"
 #include "runner/train/trainer.h"
 #ifdef SHARELAB_SWEEP_HAVE_DATA
@@ -34,51 +33,25 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string now_iso() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-// HEAD of the checkout the runner is started in, "+dirty" when it has local changes.
-std::string git_commit() {
-  auto first_line = [](const char* cmd) {
-    std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd, "r"), ::pclose);
-    char buf[128] = {0};
-    std::string out = p && std::fgets(buf, sizeof buf, p.get()) ? buf : "";
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-  };
-  std::string head = first_line("git rev-parse HEAD 2>/dev/null");
-  if (!head.empty() && !first_line("git status --porcelain --untracked-files=no 2>/dev/null").empty()) head += "+dirty";
-  return head;
-}
-
-store::RunRow run_row(const sweep::RunConfig& rc) {
-  store::RunRow r;
-  r.run_id = rc.run_id();
-  r.sweep = rc.sweep;
-  r.name = rc.name;
-  r.preset = rc.preset;
-  r.scheme = rc.model.scheme;
-  r.scale = rc.scale;
-  r.config_json = rc.canonical_json();
-  r.config_hash = r.run_id;  // the run id is the hash of the canonical config
-  r.geometry = sweep::geometry_key(rc);
-  r.git_commit = git_commit();
-  r.host = host_name();
-  r.device = rc.train.device;
-  r.threads = rc.train.threads > 0 ? rc.train.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  r.status = "running";
-  r.started_at = now_iso();
-  return r;
+// The run's [profile] section: Table 11 latencies of the run's model at the run's own scale (a
+// paper-scale sweep profiles the full-size model), once per dtype, into the profiles table.
+void profile_finished(const sweep::RunConfig& rc, const std::string& results, store::ResultsStore& store) {
+  if (!rc.profile.enabled) return;
+  for (const auto& dtype : rc.profile.dtypes) {
+    profile::ProfileOptions o;
+    o.dtype = dtype;
+    o.batch = rc.profile.batch;
+    o.seq = std::min(rc.profile.seq, rc.model.max_seq_len);
+    o.warmup = rc.profile.warmup;
+    o.repeats = rc.profile.repeats;
+    o.threads = rc.train.threads;
+    o.device = rc.train.device;
+    o.work_dir = (fs::path(results) / "profile").string();
+    const profile::ProfileResult p = profile::profile_model(rc.model, o);
+    store.put_profile(profile::to_profile_row(p));
+    std::cerr << fmt::format("sweep: {} profiled ({}): init {:.1f} ms, load {:.1f} ms, forward {:.2f} ms median\n",
+                             rc.name, dtype, p.init_ms, p.load_ms, p.fwd_median_ms);
+  }
 }
 
 // Prepares each data directory the pending runs need and lack, from its data.mix (once per dir,
@@ -209,7 +182,7 @@ int cmd_sweep(const Args& args) {
     }
     std::cerr << fmt::format("sweep: {} ({}) {}\n", rc.name, row.run_id,
                              row.status == "partial" ? "resuming" : "starting");
-    store->begin_run(run_row(rc));
+    store->begin_run(sweep::make_run_row(rc));
     train::TrainOptions to;
     to.run_dir = (fs::path(results) / "runs" / row.run_id).string();
     to.store = store.get();
@@ -221,6 +194,7 @@ int cmd_sweep(const Args& args) {
                                rc.name, r.steps, r.final_train_loss, r.final_val_loss, r.tokens_per_s);
       ++trained;
       if (r.finished && !evaluate_finished(rc, to.run_dir, *store)) ++failed;
+      if (r.finished) profile_finished(rc, results, *store);
     } catch (const ConfigError&) {
       store->finish_run(row.run_id, "failed");
       throw;  // a config or data mistake: every later run would hit it too

@@ -5,6 +5,7 @@ add_library(sharelab_sweep STATIC
   runner/sweep/value.cpp
   runner/sweep/config_fields.cpp
   runner/sweep/run_config.cpp
+  runner/sweep/run_row.cpp
   runner/sweep/sweep_file.cpp
   runner/sweep/expand.cpp
   runner/sweep/plan.cpp
@@ -24,7 +25,7 @@ function(sharelab_sweep_command)
     return()
   endif()
   target_sources(runner PRIVATE ${CMAKE_SOURCE_DIR}/runner/sweep/cmd_sweep.cpp)
-  target_link_libraries(runner PRIVATE sharelab_sweep sharelab_train)
+  target_link_libraries(runner PRIVATE sharelab_sweep sharelab_train sharelab_profile)
   # Optional parts: data preparation of a missing data.dir, evaluation after training.
   set(_defs)
   if(TARGET sharelab_data)

@@ -16,6 +16,7 @@
 #include "runner/store/results_store.h"
 #include "runner/train/run_json.h"
 #include "runner/sweep/config_fields.h"
+#include "runner/sweep/run_row.h"
 #include "runner/sweep/sweep_file.h"
 #include "runner/train/validate_train.h"
 #include "runner/train/train_loop.h"
@@ -25,48 +26,6 @@ namespace sharelab::runner {
 
 namespace {
 
-std::string now_iso() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-std::string host_name() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-// HEAD of the repository the runner is started in ("" outside a git checkout).
-std::string git_commit() {
-  std::unique_ptr<FILE, int (*)(FILE*)> p(::popen("git rev-parse HEAD 2>/dev/null", "r"), ::pclose);
-  if (!p) return "";
-  char buf[64] = {0};
-  std::string out = std::fgets(buf, sizeof buf, p.get()) ? buf : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-store::RunRow run_row(const sweep::RunConfig& rc) {
-  store::RunRow r;
-  r.run_id = rc.run_id();
-  r.sweep = rc.sweep;
-  r.name = rc.name;
-  r.preset = rc.preset;
-  r.scheme = rc.model.scheme;
-  r.scale = rc.scale;
-  r.config_json = rc.canonical_json();
-  r.config_hash = r.run_id;  // the run id is the hash of the canonical config
-  r.git_commit = git_commit();
-  r.host = host_name();
-  r.device = rc.train.device;
-  r.threads = train::resolve_threads(rc.train.threads);
-  r.status = "running";
-  r.started_at = now_iso();
-  return r;
-}
-
 // Train (or resume) `rc` in `run_dir`, recording it in `db` ("" = no database).
 int train_and_record(const sweep::RunConfig& rc, const std::string& run_dir, const std::string& db,
                      double stop_after_tokens) {
@@ -74,7 +33,7 @@ int train_and_record(const sweep::RunConfig& rc, const std::string& run_dir, con
   if (!db.empty()) {
     if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
     store = std::make_unique<store::ResultsStore>(db);
-    store->begin_run(run_row(rc));
+    store->begin_run(sweep::make_run_row(rc));
   }
   train::TrainOptions opt;
   opt.run_dir = run_dir;

@@ -1,5 +1,5 @@
 // fsync + rename commits (see atomic_file.h).
-#include "runner/data/atomic_file.h"
+#include "arch/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <stdexcept>
 
-namespace sharelab::data {
+namespace sharelab::arch {
 
 namespace {
 void fsync_path(const std::string& path, bool directory) {
@@ -32,8 +32,10 @@ void commit_file(const std::string& tmp, const std::string& path) {
   fsync_path(parent_dir(path), true);
 }
 
+std::string tmp_name(const std::string& path) { return path + ".tmp-" + std::to_string(::getpid()); }
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  const std::string tmp = tmp_name(path);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), std::streamsize(bytes.size()));
@@ -46,4 +48,4 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   commit_file(tmp, path);
 }
 
-}  // namespace sharelab::data
+}  // namespace sharelab::arch
