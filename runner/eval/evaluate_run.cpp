@@ -54,7 +54,11 @@ std::vector<store::EvalRow> evaluate_run(const std::string& path, const EvalOpti
   HeldoutRows heldout;
   if (!src.data_dir.empty()) {
     heldout = [&](int64_t limit) {
+      // Rows as long as the model's context (shards may be prepared longer: the loader cuts them).
       data::LoaderOptions lo;
+      lo.log_epochs = false;
+      const int64_t ctx = opt.max_length > 0 ? opt.max_length : src.model->spec().max_seq_len;
+      if (data::ShardLoader(src.data_dir, "val", lo).seq_len() > ctx) lo.seq_len = ctx;
       data::ShardLoader loader(src.data_dir, "val", lo);
       int64_t rows = loader.rows_per_epoch();
       if (limit > 0) rows = std::min(rows, limit);
