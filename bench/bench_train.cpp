@@ -4,7 +4,7 @@
 // CPU-scale geometry (ref_llama.py's default): d_model 256, 4 heads (MHA), ffn 704, vocab 8000,
 // seq 256; each preset keeps its depth and sharing scheme.
 //   bench_train [--presets mobillama-0.5b,large-base] [--precisions fp32,bf16] [--steps 5]
-//               [--batch 8] [--seq 256] [--threads 0] [--no-ref] [--python /usr/bin/python3]
+//               [--batch 8] [--seq 256] [--threads 0] [--no-ref] [--stock-runtime] [--python /usr/bin/python3]
 //               [--trace FILE.json]   (chrome trace of one extra step per run, LibTorch's legacy profiler)
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "arch/accounting.h"
+#include "arch/cpu_runtime.h"
 #include "arch/registry.h"
 #include "runner/train/peak_flops.h"
 #include "runner/train/train_loop.h"
@@ -31,7 +32,7 @@ struct Args {
   std::vector<std::string> presets = {"mobillama-0.5b", "large-base"};
   std::vector<std::string> precisions = {"fp32", "bf16"};
   int steps = 5, batch = 8, seq = 256, threads = 0;
-  bool ref = true;
+  bool ref = true, runtime = true;
   std::string trace;
   std::string python = "/usr/bin/python3";
   std::string ref_script = std::string(SHARELAB_SOURCE_DIR) + "/../shared/bench/ref_llama.py";
@@ -60,6 +61,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--seq") a.seq = std::stoi(val());
     else if (k == "--threads") a.threads = std::stoi(val());
     else if (k == "--no-ref") a.ref = false;
+    else if (k == "--stock-runtime") a.runtime = false;
     else if (k == "--python") a.python = val();
     else if (k == "--ref") a.ref_script = val();
     else if (k == "--trace") a.trace = val();
@@ -127,6 +129,9 @@ double tokens_per_s_ref(const arch::ModelSpec& spec, const Args& a, bool bf16, i
 int main(int argc, char** argv) {
   try {
     const Args a = parse(argc, argv);
+    // What runner does first (arch/cpu_runtime.h). The reference, a child process, keeps LibTorch's
+    // defaults. --stock-runtime measures ours without them.
+    if (a.runtime) arch::configure_cpu_runtime();
     const int threads = train::resolve_threads(a.threads);
     at::set_num_threads(threads);
     fmt::print("bench_train: batch {} x seq {}, {} threads, median of {} steps after 1 warm-up (AdamW, clip 1.0)\n",

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/cpu_runtime.h"
 #include "arch/errors.h"
 #include "runner/commands.h"
 
@@ -42,7 +43,8 @@ int main(int argc, char** argv) {
     usage(args.empty() ? std::cerr : std::cout);
     return args.empty() ? sharelab::kExitUsage : 0;
   }
-  if (args[0] == "--sweep") args[0] = "sweep";  // the users' spelling: runner --sweep configs/table1.toml
+  if (args[0] == "--sweep") args[0] = "sweep";
+  sharelab::arch::configure_cpu_runtime();  // before any tensor  // the users' spelling: runner --sweep configs/table1.toml
   try {
     const auto cmds = sorted_commands();
     for (const auto& c : cmds)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake ccache pkg-config git
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libdnnl-dev
   libhdf5-dev libboost-program-options-dev libfmt-dev libsqlite3-dev sqlite3
   doctest-dev libtomlplusplus-dev libsentencepiece-dev sentencepiece libgloo-dev nlohmann-json3-dev
   gnuplot-nox
