@@ -3,6 +3,7 @@
 #include "arch/model.h"
 
 #include "arch/cpu_gemm.h"
+#include "arch/fused_ops.h"
 
 #include <cmath>
 #include <unordered_set>
@@ -17,11 +18,7 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  auto xf = x.to(torch::kFloat32);
-  xf = xf * torch::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
-  return weight * xf.to(x.scalar_type());
-}
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return rms_norm(x, weight, eps); }
 
 // --- rotary -----------------------------------------------------------------------------------
 
@@ -33,16 +30,6 @@ Rope make_rope(int64_t seq, int64_t hd, double theta, const torch::Device& devic
   return {emb.cos(), emb.sin()};
 }
 
-namespace {
-// HF rotate_half: (x1, x2) -> (-x2, x1) on the last axis.
-torch::Tensor rotate_half(const torch::Tensor& x) {
-  auto halves = x.chunk(2, -1);
-  return torch::cat({-halves[1], halves[0]}, -1);
-}
-torch::Tensor apply_rope(const torch::Tensor& x, const Rope& r) {  // x (B, *, T, D)
-  return x * r.cos.to(x.scalar_type()) + rotate_half(x) * r.sin.to(x.scalar_type());
-}
-}  // namespace
 
 // --- attention --------------------------------------------------------------------------------
 
@@ -60,22 +47,12 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const Rope& rope) {
   // One (C -> (H + 2G) D) product instead of three: at small widths a wider GEMM runs much nearer
   // the BLAS/oneDNN peak (bench/bench_train). The parameters stay separate (HF names, sharing).
   auto w_qkv = torch::cat({wq->weight, wk->weight, wv->weight}, 0);  // ((H + 2G) D, C)
-  auto qkv = arch::linear(x, w_qkv).split({n_heads * D, G * D, G * D}, -1);
-  auto q = qkv[0].view({B, T, G, R, D}).permute({0, 2, 3, 1, 4});  // (B, G, R, T, D)
-  auto k = qkv[1].view({B, T, G, D}).transpose(1, 2);              // (B, G, T, D)
-  auto v = qkv[2].view({B, T, G, D}).transpose(1, 2);              // (B, G, T, D)
   // The 1/sqrt(D) scale goes on q (T x D per head) rather than on the scores (T x T per head).
-  q = (apply_rope(q, rope) * (1.0 / std::sqrt(double(D)))).reshape({B, G, R * T, D});  // (B, G, R*T, D)
-  k = apply_rope(k, rope);
+  auto [q, k, v] = split_heads_rope(arch::linear(x, w_qkv), rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
   auto scores = arch::matmul(q, k.transpose(-1, -2));  // (B, G, R*T, T): heads of a group share K/V
-  // Causal mask in place, then softmax in the scores' dtype: LibTorch's CPU softmax accumulates
-  // bf16 in fp32 and rounds once, the same values as HF's softmax(fp32).to(bf16) (checked against
-  // the previous fp32-bias form: 0 difference) at 2.5x less time forward + backward, since no fp32
-  // (B, G, R, T, T) tensor is written. Masked entries: scores of a later key, upper triangle.
-  const auto future = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(1);
-  auto probs = torch::softmax(scores.view({B, G, R, T, T}).masked_fill_(future, -std::numeric_limits<float>::infinity()),
-                              -1)
-                   .view({B, G, R * T, T});
+  // Softmax in the scores' dtype: LibTorch's CPU softmax accumulates bf16 in fp32 and rounds once,
+  // the values of HF's softmax(fp32).to(bf16), without writing an fp32 (B, G, R, T, T) tensor.
+  auto probs = causal_softmax(scores.view({B, G, R, T, T})).view({B, G, R * T, T});
   auto y = arch::matmul(probs, v)                   // (B, G, R*T, D)
                .view({B, G, R, T, D})
                .permute({0, 3, 1, 2, 4})           // (B, T, G, R, D)
@@ -94,13 +71,8 @@ SwiGLUImpl::SwiGLUImpl(int64_t dim, int64_t hidden) {
 
 torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
   // Gate and up projections as one (C -> 2F) product, as for QKV: the wider GEMM runs nearer peak.
-  auto gate_up = arch::linear(x, torch::cat({w1->weight, w3->weight}, 0)).chunk(2, -1);  // 2 x (B, T, F)
-  auto& gate = gate_up[0];
-  // Under bf16 autocast on CPU, SiLU and its backward in bf16 are not vectorised in LibTorch 1.13
-  // (~7 and ~14 ms per layer at B x T = 2048, F = 704); in fp32 they are, and the casts cost less.
-  if (gate.scalar_type() == torch::kBFloat16 && gate.is_cpu())
-    return arch::linear((torch::silu(gate.to(torch::kFloat32)) * gate_up[1]).to(torch::kBFloat16), w2->weight);
-  return arch::linear(torch::silu(gate) * gate_up[1], w2->weight);
+  auto gate_up = arch::linear(x, torch::cat({w1->weight, w3->weight}, 0));  // (B, T, 2F)
+  return arch::linear(swiglu(gate_up), w2->weight);
 }
 
 // --- CausalLM ---------------------------------------------------------------------------------

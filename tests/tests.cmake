@@ -27,6 +27,7 @@ sharelab_test(test_schedule SOURCES tests/test_schedule.cpp)
 sharelab_test(test_spec SOURCES tests/test_spec.cpp)
 sharelab_test(test_accounting SOURCES tests/test_accounting.cpp)
 sharelab_test(test_model TORCH SOURCES tests/test_model.cpp)
+sharelab_test(test_fused_ops TORCH SOURCES tests/test_fused_ops.cpp)
 sharelab_test(test_registry TORCH SOURCES tests/test_registry.cpp)
 
 # Logits against ../shared/bench/ref_llama.py (HF semantics). Exit 77 = skipped (no Python torch).
