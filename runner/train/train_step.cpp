@@ -44,8 +44,9 @@ StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torc
   params.reserve(opt.slots().size());
   for (const auto& s : opt.slots()) params.push_back(s.param);
   const double max_norm = o.grad_clip > 0 ? o.grad_clip : std::numeric_limits<double>::infinity();
-  st.grad_norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
-  opt.step(lr);
+  const GradNorm gn = grad_norm(params, max_norm);
+  st.grad_norm = gn.norm;
+  opt.step(lr, gn.clip_scale);  // clipping folded into the optimizer's pass over the gradients
   return st;
 }
 
