@@ -101,11 +101,14 @@ torch::Tensor batched(const torch::Tensor& a3, const torch::Tensor& b3) {
   const float* pa = A.t.data_ptr<float>();
   const float* pb = Bop.t.data_ptr<float>();
   float* po = out.data_ptr<float>();
-  at::parallel_for(0, n, 1, [&](int64_t lo, int64_t hi) {
+  auto run = [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i)
       sgemm(A.trans, Bop.trans, M, N, K, pa + i * A.batch_stride, A.ld, pb + i * Bop.batch_stride, Bop.ld, 0.0f,
             po + i * M * N, N);
-  });
+  };
+  // Fewer products than threads: one at a time, each threaded by sgemm itself.
+  if (n < at::get_num_threads()) run(0, n);
+  else at::parallel_for(0, n, 1, run);
   return out;
 }
 

@@ -5,7 +5,10 @@
 // seq 256; each preset keeps its depth and sharing scheme.
 //   bench_train [--presets mobillama-0.5b,large-base] [--precisions fp32,bf16] [--steps 5]
 //               [--batch 8] [--seq 256] [--threads 0] [--no-ref] [--stock-runtime] [--python /usr/bin/python3]
+//               [--rounds 3] [--ref-env "OPENBLAS_CORETYPE=SkylakeX"]
 //               [--trace FILE.json]   (chrome trace of one extra step per run, LibTorch's legacy profiler)
+// Each row alternates ours and the reference `rounds` times and reports the medians: this machine's
+// speed drifts by tens of percent over minutes, so one back-to-back pair can mislead.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -31,7 +34,8 @@ namespace {
 struct Args {
   std::vector<std::string> presets = {"mobillama-0.5b", "large-base"};
   std::vector<std::string> precisions = {"fp32", "bf16"};
-  int steps = 5, batch = 8, seq = 256, threads = 0;
+  int steps = 5, batch = 8, seq = 256, threads = 0, rounds = 3;
+  std::string ref_env;  // prefixed to the reference's command line
   bool ref = true, runtime = true;
   std::string trace;
   std::string python = "/usr/bin/python3";
@@ -65,6 +69,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--python") a.python = val();
     else if (k == "--ref") a.ref_script = val();
     else if (k == "--trace") a.trace = val();
+    else if (k == "--rounds") a.rounds = std::max(1, std::stoi(val()));
+    else if (k == "--ref-env") a.ref_env = val();
     else throw std::runtime_error("unknown option " + k + " (see the header of bench/bench_train.cpp)");
   }
   return a;
@@ -102,6 +108,11 @@ double time_ours(const arch::ModelSpec& spec, const Args& a, bool bf16) {
   return times[times.size() / 2];
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 // ref_llama.py's tokens/s on the same geometry, or -1 when it cannot run.
 double tokens_per_s_ref(const arch::ModelSpec& spec, const Args& a, bool bf16, int threads) {
   nlohmann::json cfg = {{"vocab", spec.vocab_size}, {"d", spec.d_model},     {"h", spec.n_heads},
@@ -109,8 +120,8 @@ double tokens_per_s_ref(const arch::ModelSpec& spec, const Args& a, bool bf16, i
                         {"eps", spec.norm_eps},    {"tie", spec.tie_embeddings}};
   if (spec.scheme == "shared-ffn") cfg["share"] = "ffn";
   else if (spec.scheme != "none") return -1;  // the reference knows dense and shared-FFN only
-  const std::string cmd = fmt::format("{} {} --config '{}' --batch {} --seq {} --steps {} --threads {}{} 2>/dev/null",
-                                      a.python, a.ref_script, cfg.dump(), a.batch, a.seq, a.steps, threads,
+  const std::string cmd = fmt::format("{}{} {} --config '{}' --batch {} --seq {} --steps {} --threads {}{} 2>/dev/null",
+                                      a.ref_env.empty() ? "" : a.ref_env + " ", a.python, a.ref_script, cfg.dump(), a.batch, a.seq, a.steps, threads,
                                       bf16 ? " --bf16" : "");
   std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
   if (!p) return -1;
@@ -134,8 +145,9 @@ int main(int argc, char** argv) {
     if (a.runtime) arch::configure_cpu_runtime();
     const int threads = train::resolve_threads(a.threads);
     at::set_num_threads(threads);
-    fmt::print("bench_train: batch {} x seq {}, {} threads, median of {} steps after 1 warm-up (AdamW, clip 1.0)\n",
-               a.batch, a.seq, threads, a.steps);
+    fmt::print("bench_train: batch {} x seq {}, {} threads, median of {} steps after 1 warm-up (AdamW, clip 1.0);"
+               " median of {} alternating rounds{}\n",
+               a.batch, a.seq, threads, a.steps, a.rounds, a.ref_env.empty() ? "" : "; reference run with " + a.ref_env);
     fmt::print("geometry: d_model 256, 4 heads, ffn 704, vocab 8000; each preset's depth and scheme\n");
     fmt::print("{:<16} {:<5} {:>7} {:>11} {:>11} {:>7} {:>8} {:>8} {:>11}\n", "preset", "prec", "params", "ours tok/s",
                "ref tok/s", "ratio", "MFU", "ref MFU", "peak GF/s");
@@ -144,19 +156,28 @@ int main(int argc, char** argv) {
       const double flops_tok = 3.0 * arch::forward_flops_per_token(spec, a.seq);
       for (const auto& prec : a.precisions) {
         const bool bf16 = prec == "bf16";
-        // The peak is re-measured beside each row: on a shared machine the load changes by the minute.
-        const double peak = train::measured_matmul_flops(torch::kCPU, bf16, 2048, /*fresh=*/true);
-        const double ours = double(a.batch) * a.seq / time_ours(spec, a, bf16);
-        const double ref = a.ref ? tokens_per_s_ref(spec, a, bf16, threads) : -1;
-        fmt::print("{:<16} {:<5} {:>6.1f}M {:>11.1f} {:>11} {:>7} {:>7.1f}% {:>8} {:>11.1f}\n", preset, prec,
-                   arch::unique_params(spec).total() / 1e6, ours, ref > 0 ? fmt::format("{:.1f}", ref) : "-",
-                   ref > 0 ? fmt::format("{:.2f}x", ours / ref) : "-", 100 * ours * flops_tok / peak,
-                   ref > 0 ? fmt::format("{:.1f}%", 100 * ref * flops_tok / peak) : "-", peak / 1e9);
+        // The peak is re-measured in every round and the best kept: a slow moment must not inflate MFU.
+        double peak = 0;
+        std::vector<double> ours, ref;
+        for (int r = 0; r < a.rounds; ++r) {
+          peak = std::max(peak, train::measured_matmul_flops(torch::kCPU, bf16, 2048, /*fresh=*/true));
+          ours.push_back(double(a.batch) * a.seq / time_ours(spec, a, bf16));
+          if (a.ref) ref.push_back(tokens_per_s_ref(spec, a, bf16, threads));
+        }
+        const double o = median(ours), rf = a.ref ? median(ref) : -1;
+        fmt::print("{:<16} {:<5} {:>6.1f}M {:>11.1f} {:>11} {:>7} {:>7.1f}% {:>8} {:>11.1f}   ours {:.0f}-{:.0f}{}\n",
+                   preset, prec, arch::unique_params(spec).total() / 1e6, o,
+                   rf > 0 ? fmt::format("{:.1f}", rf) : "-", rf > 0 ? fmt::format("{:.2f}x", o / rf) : "-",
+                   100 * o * flops_tok / peak, rf > 0 ? fmt::format("{:.1f}%", 100 * rf * flops_tok / peak) : "-",
+                   peak / 1e9, *std::min_element(ours.begin(), ours.end()), *std::max_element(ours.begin(), ours.end()),
+                   rf > 0 ? fmt::format(", ref {:.0f}-{:.0f}", *std::min_element(ref.begin(), ref.end()),
+                                        *std::max_element(ref.begin(), ref.end()))
+                          : "");
         std::fflush(stdout);
       }
     }
     fmt::print("\nMFU = tokens/s x training FLOPs/token (3 x forward, arch/accounting.h) / measured matmul peak of the"
-               " same precision\n(2048^3, measured just before the row).\n");
+               " same precision\n(2048^3, best of the row's rounds; fp32 through arch::matmul, i.e. oneDNN where built with it).\n");
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "bench_train: error: " << e.what() << "\n";
