@@ -140,7 +140,7 @@ torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b) {
     return torch::matmul(a, b);
   TORCH_CHECK(a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2),
               "arch::matmul: leading axes differ: ", a.sizes(), " and ", b.sizes());
-  const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+  const int64_t K = a.size(-1), N = b.size(-1);
   TORCH_CHECK(b.size(-2) == K, "arch::matmul: inner sizes differ: ", a.sizes(), " and ", b.sizes());
   auto out_shape = a.sizes().vec();
   out_shape.back() = N;
