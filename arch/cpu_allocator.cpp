@@ -2,6 +2,7 @@
 
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
+#include <torch/version.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,13 @@
 #include <new>
 #include <string>
 #include <unordered_map>
+
+// c10::Allocator::allocate lost its const in LibTorch 2.3 (and gained the pure copy_data).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define SHARELAB_ALLOCATE_CONST
+#else
+#define SHARELAB_ALLOCATE_CONST const
+#endif
 
 namespace sharelab::arch {
 
@@ -31,7 +39,7 @@ class CachingCpuAllocator final : public c10::Allocator {
  public:
   CachingCpuAllocator(c10::Allocator* base, std::size_t limit) : base_(base), limit_(limit) {}
 
-  c10::DataPtr allocate(std::size_t n) const override {
+  c10::DataPtr allocate(std::size_t n) SHARELAB_ALLOCATE_CONST override {
     if (n < kMinCached) return base_->allocate(n);
     void* p = take(size_class(n));
     return {p, p, &give_back, c10::Device(c10::DeviceType::CPU)};
