@@ -21,7 +21,8 @@ target_link_libraries(sharelab_train PUBLIC sharelab_torch sharelab_data sharela
 target_compile_options(sharelab_train PRIVATE -Wall)
 # AdamW's fused pass is a loop written for the vectoriser, which -O2 leaves scalar; without
 # -fno-math-errno a sqrt call keeps it scalar too.
-set_source_files_properties(runner/train/adamw.cpp PROPERTIES COMPILE_OPTIONS "-O3;-fno-math-errno")
+set_source_files_properties(runner/train/adamw.cpp PROPERTIES COMPILE_OPTIONS "-O3;-fno-math-errno"
+                            SKIP_PRECOMPILE_HEADERS ON)  # the PCH was built without these flags
 target_precompile_headers(sharelab_train REUSE_FROM sharelab_torch)
 
 target_sources(runner PRIVATE runner/train/cmd_train.cpp)
