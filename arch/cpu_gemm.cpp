@@ -1,4 +1,4 @@
-// Shapes: N rows (all leading axes flattened), I in features, O out features.
+// Shapes: n products per batch, each (M, K) x (K, N); linear is a batch of one, x (N, I) W^T (I, O).
 #include "arch/cpu_gemm.h"
 
 #include <ATen/Parallel.h>
@@ -40,40 +40,6 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
-
-struct Fp32CpuLinear : torch::autograd::Function<Fp32CpuLinear> {
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& w) {
-    const int64_t O = w.size(0), I = w.size(1);
-    auto x2 = x.reshape({-1, I}).contiguous();  // (N, I)
-    auto wc = w.contiguous();                   // (O, I)
-    auto y = torch::empty({x2.size(0), O}, x.options());
-    sgemm(false, true, x2.size(0), O, I, x2.data_ptr<float>(), I, wc.data_ptr<float>(), I, 0.0f, y.data_ptr<float>(), O);
-    ctx->save_for_backward({x2, wc});
-    auto out_shape = x.sizes().vec();
-    out_shape.back() = O;
-    return y.view(out_shape);
-  }
-
-  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &x2 = saved[0], &w = saved[1];
-    const int64_t N = x2.size(0), O = w.size(0), I = w.size(1);
-    auto g = grads[0].reshape({N, O}).contiguous();  // (N, O)
-    torch::Tensor dx, dw;
-    if (ctx->needs_input_grad(0)) {  // dx = g W: (N, O) x (O, I)
-      dx = torch::empty({N, I}, g.options());
-      sgemm(false, false, N, I, O, g.data_ptr<float>(), O, w.data_ptr<float>(), I, 0.0f, dx.data_ptr<float>(), I);
-      auto in_shape = grads[0].sizes().vec();
-      in_shape.back() = I;
-      dx = dx.view(in_shape);
-    }
-    if (ctx->needs_input_grad(1)) {  // dW = g^T x: (O, N) x (N, I)
-      dw = torch::empty({O, I}, g.options());
-      sgemm(true, false, O, I, N, g.data_ptr<float>(), O, x2.data_ptr<float>(), I, 0.0f, dw.data_ptr<float>(), I);
-    }
-    return {dx, dw};
-  }
-};
 
 // A batch of row-major matrices as sgemm reads them: either as stored or as the transpose of a
 // contiguous matrix (a .transpose(-1, -2) view), each at `batch_stride` from the previous one.
@@ -120,9 +86,16 @@ struct Fp32CpuMatmul : torch::autograd::Function<Fp32CpuMatmul> {
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor &a = saved[0], &b = saved[1], &g = grads[0];
+    // Each gradient comes out in its input's layout: for a transposed view (a weight W^T in linear)
+    // its transpose is computed contiguously, so the parameter's gradient already has the
+    // parameter's layout and autograd stores it without the copy it would otherwise make.
     torch::Tensor da, db;
-    if (ctx->needs_input_grad(0)) da = batched(g, b.transpose(1, 2));  // (n, M, N) (n, N, K)
-    if (ctx->needs_input_grad(1)) db = batched(a.transpose(1, 2), g);  // (n, K, M) (n, M, N)
+    if (ctx->needs_input_grad(0))
+      da = operand(a).trans ? batched(b, g.transpose(1, 2)).transpose(1, 2)  // (b g^T)^T
+                            : batched(g, b.transpose(1, 2));                 // g b^T
+    if (ctx->needs_input_grad(1))
+      db = operand(b).trans ? batched(g.transpose(1, 2), a).transpose(1, 2)  // (g^T a)^T
+                            : batched(a.transpose(1, 2), g);                 // a^T g
     return {da, db};
   }
 };
@@ -149,8 +122,11 @@ torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
-  if (onednn_sgemm_enabled() && fp32_cpu(x, w) && x.numel() > 0) return Fp32CpuLinear::apply(x, w);
-  return torch::nn::functional::linear(x, w);
+  if (!(onednn_sgemm_enabled() && fp32_cpu(x, w) && x.numel() > 0)) return torch::nn::functional::linear(x, w);
+  // One product of a batch of one: x (N, I) W^T (I, O), W^T read in place as a transposed view.
+  auto out_shape = x.sizes().vec();
+  out_shape.back() = w.size(0);
+  return Fp32CpuMatmul::apply(x.reshape({1, -1, w.size(1)}), w.t().unsqueeze(0)).view(out_shape);
 }
 
 }  // namespace sharelab::arch

@@ -30,7 +30,6 @@ Rope make_rope(int64_t seq, int64_t hd, double theta, const torch::Device& devic
   return {emb.cos(), emb.sin()};
 }
 
-
 // --- attention --------------------------------------------------------------------------------
 
 AttentionImpl::AttentionImpl(const ModelSpec& s)

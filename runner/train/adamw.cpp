@@ -44,17 +44,17 @@ void fused_step(float* p, const float* g, float* m, float* v, int64_t n, const S
     for (int64_t i = lo; i < hi; ++i) {
       const float gi = g[i] * k.grad_scale;  // exact when grad_scale is 1
       const float pi = p[i] * k.decay;
-      const float mi = m[i] * k.b1 + k.one_minus_b1 * gi;
+      float mi = m[i] * k.b1 + k.one_minus_b1 * gi;
       float vi = v[i] * k.b2 + k.one_minus_b2 * (gi * gi);
-      float mi_keep = mi;
       // Denormals flushed here, not just by the FTZ flag (arch/cpu_runtime.h), which OpenMP's worker
       // threads do not inherit: v of a never-updated row decays into them and sqrt/div slow ~100x.
+      // (The one departure from the op-by-op form: it keeps them.)
+      mi = std::fabs(mi) < kTiny ? 0.0f : mi;
       vi = vi < kTiny ? 0.0f : vi;
-      mi_keep = std::fabs(mi_keep) < kTiny ? 0.0f : mi_keep;
       const float denom = std::sqrt(vi) / k.sqrt_bc2 + k.eps;
-      m[i] = mi_keep;
+      m[i] = mi;
       v[i] = vi;
-      p[i] = pi + k.neg_step_size * (mi_keep / denom);
+      p[i] = pi + k.neg_step_size * (mi / denom);
     }
   });
 }
