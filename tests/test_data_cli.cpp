@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <sstream>
 #include <string>
 
 #include "test_data_util.h"
@@ -62,4 +64,38 @@ TEST_CASE("runner data prepare + inspect on Amber jsonl, and bad input exits 2 w
   CHECK(r.rc == 2);
   CHECK(r.out.find("nowhere/manifest.json: not found") != std::string::npos);
   CHECK(runner("data frobnicate").rc == 2);
+}
+
+TEST_CASE("runner data prepare: one big text file gets a held-out split, and a tiny one gets a warning") {
+  TempDir tmp;
+  const std::string shakespeare = std::string(SHARELAB_SOURCE_DIR) + "/../shared/data/tinyshakespeare/input.txt";
+  write_text(tmp / "mix.toml", "[mix]\nseq_len = 256\nval_fraction = 0.1\n[[source]]\nname = \"plays\"\npath = \"" +
+                                   shakespeare + "\"\nreader = \"text\"\n");
+  Run r = runner("data prepare -q --mix " + tmp / "mix.toml" + " --out " + tmp / "out --tokenizer " + kLlama);
+  REQUIRE(r.rc == 0);
+  CHECK(r.out.find("warning") == std::string::npos);
+  CHECK(r.out.find("chunk_bytes 16384") != std::string::npos);
+  // The split line of the summary: "plays  text  1.00  <train chunks>  <val chunks>  <train tokens>  <val tokens>".
+  const size_t at = r.out.find("\nplays ");
+  REQUIRE(at != std::string::npos);
+  std::istringstream line(r.out.substr(at + 1));
+  std::string name, reader, weight, train_tokens, val_tokens;
+  long train_chunks = 0, val_chunks = 0;
+  line >> name >> reader >> weight >> train_chunks >> val_chunks >> train_tokens >> val_tokens;
+  auto num = [](std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), ','), s.end());
+    return std::stod(s);
+  };
+  const double share = num(val_tokens) / (num(train_tokens) + num(val_tokens));
+  MESSAGE("val chunks " << val_chunks << " of " << train_chunks + val_chunks << ", token share " << share);
+  CHECK(share > 0.06);  // 0.1 +- 40%: see test_data_split
+  CHECK(share < 0.14);
+
+  write_text(tmp / "small.txt", "A few words.\n\nAnd a few more.\n");
+  write_text(tmp / "mix2.toml", "[mix]\nseq_len = 4\nval_fraction = 0.01\n[[source]]\nname = \"s\"\n"
+                                "path = \"small.txt\"\nreader = \"text\"\n");
+  r = runner("data prepare -q --mix " + tmp / "mix2.toml" + " --out " + tmp / "out2 --tokenizer " + kLlama);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("data prepare: warning: the held-out split has 0 rows of 5 tokens (fewer than one validation "
+                   "batch of 8)") != std::string::npos);
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "arch/errors.h"
 #include "arch/registry.h"
 #include "arch/h5_tensors.h"
 #include "runner/data/manifest.h"
@@ -37,7 +38,7 @@ struct TempDir {
 // `rows` rows of 33 byte ids (seq_len 32) cut from the start of tiny-shakespeare, every 10th row
 // held out for validation. (Written through the data part's writer rather than `prepare_data`:
 // its hash split of Amber rows currently puts every row of a small file into train.)
-std::string prepare_shards(const std::string& root, int rows) {
+std::string prepare_shards(const std::string& root, int rows, bool hold_out = true) {
   std::ifstream in(kShakespeare, std::ios::binary);
   REQUIRE_MESSAGE(in, kShakespeare);
   std::string text(size_t(rows) * 33, '\0');
@@ -58,7 +59,7 @@ std::string prepare_shards(const std::string& root, int rows) {
   std::vector<uint32_t> ids(33);
   for (int r = 0; r < rows; ++r) {
     for (int k = 0; k < 33; ++k) ids[size_t(k)] = static_cast<unsigned char>(text[size_t(r) * 33 + size_t(k)]);
-    const int split = r % 10 == 9 ? data::kVal : data::kTrain;
+    const int split = hold_out && r % 10 == 9 ? data::kVal : data::kTrain;
     writers[split].add_row(ids.data(), 0);
     src.docs[split] += 1, src.rows[split] += 1, src.tokens[split] += 33;
   }
@@ -140,6 +141,27 @@ TEST_CASE("train_run on prepared shards: learns, repeats data visibly, records t
   CHECK(sc.at("mfu") > 0);
   CHECK(sc.at("mfu") < 1);
   CHECK(sc.at("peak_rss_bytes") > 1e6);
+}
+
+TEST_CASE("train_run refuses to validate on data without val rows, and trains when validation is off") {
+  TempDir root("train_no_val");
+  sweep::RunConfig rc = shakespeare_run(prepare_shards(root.path, 100, /*hold_out=*/false));
+  rc.train.tokens = 4 * rc.train.global_batch_tokens;
+  train::TrainOptions opt;
+  opt.run_dir = root.path + "/run";
+  try {
+    train::train_run(rc, opt);
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find(rc.data.dir + ": no validation rows, but train.val_batches = 3") == 0);
+    CHECK(msg.find("train.val_batches = 0") != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(opt.run_dir + "/config.json"));  // refused before writing anything
+  rc.train.val_batches = 0;
+  const auto r = train::train_run(rc, opt);
+  CHECK(r.finished);
+  CHECK(r.steps == 4);
 }
 
 TEST_CASE("train_run: stopped after the first checkpoint and resumed, bit-identical through the ShardLoader") {

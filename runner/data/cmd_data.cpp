@@ -29,7 +29,8 @@ int cmd_prepare(const Args& args) {
       "tokenizer", po::value(&o.tokenizer), "SentencePiece .model to tokenize text with")(
       "vocab-size", po::value(&o.vocab_size)->default_value(0),
       "train a tokenizer of this size on the mix (no --tokenizer); id bound for amber-jsonl")(
-      "val-fraction", po::value(&o.val_fraction)->default_value(-1), "documents held out (default: the mix's)")(
+      "val-fraction", po::value(&o.val_fraction)->default_value(-1), "document chunks held out (default: the mix's)")(
+      "chunk-bytes", po::value(&o.chunk_bytes)->default_value(0), "text chunk size for the split (default: the mix's)")(
       "shard-tokens", po::value(&o.shard_tokens)->default_value(o.shard_tokens), "tokens per shard")(
       "threads", po::value(&o.threads)->default_value(0), "tokenizer threads (0: all cores)")(
       "quiet,q", po::bool_switch(&quiet), "no progress line");

@@ -47,7 +47,7 @@ std::string Manifest::to_json() const {
   o += fmt::format("  \"bos_id\": {},\n  \"eos_id\": {},\n", bos_id, eos_id);
   str("mix_sha256", mix_sha256);
   str("mix_file", mix_file);
-  o += fmt::format("  \"val_fraction\": {},\n", val_fraction);
+  o += fmt::format("  \"val_fraction\": {},\n  \"chunk_bytes\": {},\n", val_fraction, chunk_bytes);
   o += fmt::format("  \"tokens\": {{\"train\": {}, \"val\": {}}},\n", total_tokens(kTrain), total_tokens(kVal));
   o += "  \"sources\": [\n";
   for (size_t i = 0; i < sources.size(); ++i) {
@@ -133,6 +133,7 @@ Manifest Manifest::from_json(const std::string& text, const std::string& path) {
   m.mix_sha256 = r.string(j, "mix_sha256");
   m.mix_file = r.string(j, "mix_file");
   m.val_fraction = r.number(j, "val_fraction");
+  if (j.find("chunk_bytes")) m.chunk_bytes = r.integer(j, "chunk_bytes");  // optional: older manifests lack it
   const Json& srcs = r.get(j, "sources", "");
   if (!srcs.is_array()) throw ConfigError(path + ": field 'sources' must be an array");
   for (size_t i = 0; i < srcs.array.size(); ++i) {

@@ -43,6 +43,7 @@ struct Manifest {
   int32_t bos_id = -1, eos_id = -1;              // added around each document; -1 = none
   std::string mix_sha256, mix_file;
   double val_fraction = 0;
+  int64_t chunk_bytes = 0;  // text chunk size of the split; 0 in manifests written before it existed
   std::vector<SourceStats> sources;  // a row's source id indexes this
   std::vector<ShardEntry> shards;
 

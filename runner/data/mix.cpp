@@ -69,7 +69,7 @@ Mix load_mix(const std::string& path) {
   check_keys(root, {"mix", "source"}, path, "");
 
   if (const toml::table* m = root["mix"].as_table()) {
-    check_keys(*m, {"seq_len", "val_fraction", "tokenizer", "vocab_size", "model_type"}, path, "mix.");
+    check_keys(*m, {"seq_len", "val_fraction", "chunk_bytes", "tokenizer", "vocab_size", "model_type"}, path, "mix.");
     auto need = [&](const char* key, bool ok, const char* what) {
       if (!ok) throw ConfigError(fmt::format("{}:{}: mix.{} must be {}", path, line_of(*m->get(key)), key, what));
     };
@@ -83,6 +83,10 @@ Mix load_mix(const std::string& path) {
                                                 : -1;
       need("val_fraction", f >= 0 && f < 1, "a number in [0, 1)");
       mix.val_fraction = f;
+    }
+    if (auto v = m->get("chunk_bytes")) {
+      need("chunk_bytes", v->is_integer() && v->as_integer()->get() >= 256, "an integer >= 256 (bytes)");
+      mix.chunk_bytes = v->as_integer()->get();
     }
     if (auto v = m->get("tokenizer")) {
       need("tokenizer", v->is_string(), "a path string");

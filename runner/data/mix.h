@@ -3,7 +3,8 @@
 //
 //   [mix]                       # all optional
 //   seq_len = 2048              # tokens predicted per row (rows hold seq_len + 1)
-//   val_fraction = 0.01         # share of documents held out (by a hash of the document id)
+//   val_fraction = 0.01         # share of document chunks held out (by a hash of the chunk id)
+//   chunk_bytes = 16384         # text is cut into chunks of about this size for the split
 //   tokenizer = "x.model"       # SentencePiece model for text sources ...
 //   vocab_size = 8000           # ... or train one of this size (also the id bound for amber-jsonl)
 //   model_type = "bpe"          # bpe | unigram, for a trained tokenizer
@@ -14,6 +15,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "runner/data/readers.h"
 
 namespace sharelab::data {
 
@@ -28,6 +31,7 @@ struct Mix {
   std::string file, sha256;
   int64_t seq_len = 2048;
   double val_fraction = 0.01;
+  int64_t chunk_bytes = int64_t(kDefaultChunkBytes);
   std::string tokenizer;  // resolved path, "" when none
   int32_t vocab_size = 0;
   std::string model_type = "bpe";

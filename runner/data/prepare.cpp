@@ -45,11 +45,6 @@ uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-int split_of(const std::string& source, const std::string& doc_id, double val_fraction) {
-  const double u = double(mix64(fnv1a(source + "/" + doc_id)) >> 11) * 0x1.0p-53;
-  return u < val_fraction ? kVal : kTrain;
-}
-
 // One (source, split) token stream cut into rows of `cols`.
 struct Packer {
   std::vector<uint32_t> buf;
@@ -115,6 +110,11 @@ void write_wrapped(std::ofstream& out, const std::string& text, size_t limit, in
 
 }  // namespace
 
+int split_of(const std::string& source, const std::string& chunk_id, double val_fraction) {
+  const double u = double(mix64(fnv1a(source + "/" + chunk_id)) >> 11) * 0x1.0p-53;
+  return u < val_fraction ? kVal : kTrain;
+}
+
 int64_t export_mix_text(const Mix& mix, const std::string& path, int64_t max_bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error(path + ": cannot write tokenizer training text");
@@ -139,9 +139,9 @@ int64_t export_mix_text(const Mix& mix, const std::string& path, int64_t max_byt
 
 std::string format_manifest_summary(const Manifest& m) {
   std::string o = fmt::format(
-      "seq_len {}  vocab {}  dtype {}  val_fraction {}  shards {}\ntokenizer {} ({})\nmix {} "
+      "seq_len {}  vocab {}  dtype {}  val_fraction {}  chunk_bytes {}  shards {}\ntokenizer {} ({})\nmix {} "
       "({})\n\n",
-      m.seq_len, m.vocab_size, m.dtype, m.val_fraction, m.shards.size(),
+      m.seq_len, m.vocab_size, m.dtype, m.val_fraction, m.chunk_bytes, m.shards.size(),
       m.tokenizer_file.empty() ? "-" : m.tokenizer_file,
       m.tokenizer_sha256.empty() ? "pre-tokenized" : m.tokenizer_sha256.substr(0, 16), m.mix_file,
       m.mix_sha256.substr(0, 16));
@@ -169,6 +169,8 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   const int64_t seq_len = opt.seq_len > 0 ? opt.seq_len : mix.seq_len;
   const double val_fraction = opt.val_fraction >= 0 ? opt.val_fraction : mix.val_fraction;
   if (val_fraction >= 1) throw ConfigError(fmt::format("data prepare: --val-fraction = {} must be < 1", val_fraction));
+  const int64_t chunk_bytes = opt.chunk_bytes > 0 ? opt.chunk_bytes : mix.chunk_bytes;
+  if (chunk_bytes < 256) throw ConfigError(fmt::format("data prepare: --chunk-bytes = {} must be >= 256", chunk_bytes));
   const int64_t cols = seq_len + 1;
   const int threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
 
@@ -187,6 +189,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   Manifest man;
   man.seq_len = seq_len;
   man.val_fraction = val_fraction;
+  man.chunk_bytes = chunk_bytes;
   man.mix_file = mix.file;
   man.mix_sha256 = mix.sha256;
 
@@ -277,11 +280,14 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
         batch_bytes = 0;
       };
       for (const auto& f : src.files) {
-        st.bytes += read_documents(src.reader, f, [&](const Document& d) {
-          batch.push_back(d);
-          batch_bytes += d.text.size();
-          if (batch_bytes >= kBatchBytes) flush_batch();
-        });
+        st.bytes += read_documents(
+            src.reader, f,
+            [&](const Document& d) {
+              batch.push_back(d);
+              batch_bytes += d.text.size();
+              if (batch_bytes >= kBatchBytes) flush_batch();
+            },
+            size_t(chunk_bytes));
       }
       flush_batch();
       for (int sp = 0; sp < 2; ++sp) st.dropped[sp] = int64_t(packers[sp].buf.size());
@@ -296,6 +302,13 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   if (man.total_tokens(kTrain) == 0)
     throw ConfigError(
         fmt::format("{}: no training rows: every source is shorter than one row of {} tokens", opt.mix_path, cols));
+  const int64_t val_rows = man.total_tokens(kVal) / cols;
+  if (val_fraction > 0 && val_rows < kMinValRows)
+    std::fprintf(stderr,
+                 "data prepare: warning: the held-out split has %lld rows of %lld tokens (fewer than one validation "
+                 "batch of %lld): add text, raise val_fraction or lower --chunk-bytes, or train with "
+                 "train.val_batches = 0\n",
+                 (long long)val_rows, (long long)cols, (long long)kMinValRows);
   arch::write_file_atomic(staging.path + "/" + kManifestName, man.to_json());
 
   // Swap into place: an existing OUT is replaced only once the new one is complete.

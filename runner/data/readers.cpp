@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "arch/errors.h"
@@ -61,7 +62,50 @@ std::string brown_detag(const std::string& line) {
   return out;
 }
 
-int64_t read_documents(const std::string& reader, const std::string& file, const DocSink& sink, size_t max_doc_bytes) {
+namespace {
+
+// Accumulates lines into chunks of about chunk_bytes, cut at a blank line (a paragraph end) once the
+// chunk has passed chunk_bytes, or at any line end past twice that.
+class Chunker {
+ public:
+  Chunker(std::string base_id, size_t chunk_bytes, const DocSink& sink)
+      : base_(std::move(base_id)), chunk_bytes_(std::max<size_t>(1, chunk_bytes)), sink_(sink) {}
+  void add_line(const std::string& line, bool blank, bool newline = true) {
+    if (blank && doc_.text.size() > chunk_bytes_) emit();
+    doc_.text += line;
+    if (newline) doc_.text += '\n';
+    if (doc_.text.size() > 2 * chunk_bytes_) emit();
+  }
+  // Brown sentences: joined by spaces, cut between sentences.
+  void add_sentence(const std::string& sentence) {
+    if (!doc_.text.empty()) doc_.text += ' ';
+    doc_.text += sentence;
+    if (doc_.text.size() > chunk_bytes_) emit();
+  }
+  void emit() {
+    if (doc_.text.find_first_not_of(" \t\r\n") != std::string::npos) {
+      doc_.id = chunk_ == 0 ? base_ : fmt::format("{}#{}", base_, chunk_);
+      sink_(doc_);
+      ++chunk_;
+    }
+    doc_.text.clear();
+  }
+
+ private:
+  std::string base_;
+  size_t chunk_bytes_;
+  const DocSink& sink_;
+  Document doc_;
+  int chunk_ = 0;
+};
+
+bool is_blank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+}  // namespace
+
+int64_t read_documents(const std::string& reader, const std::string& file, const DocSink& sink, size_t chunk_bytes) {
   std::ifstream in = open_or_throw(file);
   const std::string name = base_name(file);
   std::string line;
@@ -70,44 +114,38 @@ int64_t read_documents(const std::string& reader, const std::string& file, const
     while (std::getline(in, line)) {
       ++line_no;
       bytes += int64_t(line.size()) + 1;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      if (is_blank(line)) continue;
       const Json j = parse_line(file, line_no, line);
       const Json* t = j.find("text");
       if (!t || !t->is_string())
         throw ConfigError(fmt::format("{}:{}: field 'text' missing or not a string", file, line_no));
-      sink({fmt::format("{}:{}", name, line_no), t->string});
+      Chunker chunks(fmt::format("{}:{}", name, line_no), chunk_bytes, sink);
+      const std::string& text = t->string;
+      for (size_t start = 0; start < text.size();) {
+        size_t nl = text.find('\n', start);
+        const bool last = nl == std::string::npos;
+        if (last) nl = text.size();
+        const std::string piece = text.substr(start, nl - start);
+        chunks.add_line(piece, is_blank(piece), !last);
+        start = nl + 1;
+      }
+      chunks.emit();
     }
     return bytes;
   }
   if (reader != "text" && reader != "brown-tagged")
     throw ConfigError(file + ": reader '" + reader + "' does not produce text documents");
-  // Whole file = one document, cut at a blank line once it exceeds max_doc_bytes (bounds memory).
-  Document doc;
-  int chunk = 0;
-  auto emit = [&] {
-    if (doc.text.find_first_not_of(" \t\r\n") == std::string::npos) return doc.text.clear();
-    doc.id = chunk == 0 ? name : fmt::format("{}#{}", name, chunk);
-    sink(doc);
-    doc.text.clear();
-    ++chunk;
-  };
+  Chunker chunks(name, chunk_bytes, sink);
   while (std::getline(in, line)) {
     bytes += int64_t(line.size()) + 1;
-    const bool blank = line.find_first_not_of(" \t\r") == std::string::npos;
     if (reader == "brown-tagged") {
       // One sentence per tab-indented line, blank lines between them: sentences join into prose.
-      if (blank) continue;
-      if (!doc.text.empty()) doc.text += ' ';
-      doc.text += brown_detag(line);
-      if (doc.text.size() > max_doc_bytes) emit();
+      if (!is_blank(line)) chunks.add_sentence(brown_detag(line));
     } else {
-      if (blank && doc.text.size() > max_doc_bytes) emit();
-      doc.text += line;
-      doc.text += '\n';
-      if (doc.text.size() > 2 * max_doc_bytes) emit();  // no blank line for too long: cut anyway
+      chunks.add_line(line, is_blank(line));
     }
   }
-  emit();
+  chunks.emit();
   return bytes;
 }
 

@@ -43,6 +43,7 @@ target_compile_definitions(bench_data PRIVATE SHARELAB_SOURCE_DIR="${CMAKE_SOURC
 
 # Tests. test_data_tokenizer links LibTorch on purpose: SentencePiece must work in that process.
 sharelab_test(test_data_format SOURCES tests/test_data_format.cpp LIBS sharelab_data)
+sharelab_test(test_data_split SOURCES tests/test_data_split.cpp LIBS sharelab_data)
 sharelab_test(test_data_loader SOURCES tests/test_data_loader.cpp LIBS sharelab_data)
 sharelab_test(test_data_errors SOURCES tests/test_data_errors.cpp LIBS sharelab_data)
 sharelab_test(test_data_tokenizer TORCH SOURCES tests/test_data_tokenizer.cpp LIBS sharelab_data)

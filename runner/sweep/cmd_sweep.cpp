@@ -89,6 +89,17 @@ void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
 // after printing the error when evaluation fails; the trained run stays finished.
 bool evaluate_finished(const sweep::RunConfig& rc, const std::string& run_dir, store::ResultsStore& store) {
   if (rc.eval.tasks.empty()) return true;
+  // A fresh clone has no benchmark files: train and tabulate anyway, and say once where they go.
+  if (!fs::is_directory(rc.eval.tasks_dir)) {
+    static bool said = false;
+    if (!said)
+      std::cerr << fmt::format(
+          "sweep: no benchmark files in '{}': evaluation skipped; pass --tasks-dir DIR with the files laid out as "
+          "README.md's 'Benchmark files' says\n",
+          rc.eval.tasks_dir);
+    said = true;
+    return true;
+  }
 #ifdef SHARELAB_SWEEP_HAVE_EVAL
   eval::EvalOptions eo;
   eo.tasks = rc.eval.tasks;
@@ -134,7 +145,7 @@ std::vector<std::string> split_commas(const std::vector<std::string>& in) {
 int cmd_sweep(const Args& args) {
   po::options_description opts(std::string("runner sweep\nprecedence (lowest first): ") + sweep::kPrecedence +
                                "\nthe resolved config of each run is stored (runs.config_json, <run dir>/config.json)");
-  std::string file, db, results, profile;
+  std::string file, db, results, profile, tasks_dir;
   std::vector<std::string> sets, only;
   bool dry_run = false;
   opts.add_options()("file", po::value(&file)->required(), "sweep TOML (configs/*.toml)")(
@@ -143,6 +154,7 @@ int cmd_sweep(const Args& args) {
                                              "all its grid points)")(
       "set", po::value(&sets)->composing(), "override for every run: section.key=value, value in TOML (repeatable)")(
       "profile", po::value(&profile)->default_value(""), "scale profile (configs/profiles/NAME.toml), replaces `scale`")(
+      "tasks-dir", po::value(&tasks_dir), "benchmark files for [eval] (same as --set eval.tasks_dir=DIR)")(
       "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
       "results", po::value(&results)->default_value("results"), "runs go to RESULTS/runs/<run_id>/");
   po::positional_options_description pos;
@@ -156,6 +168,8 @@ int cmd_sweep(const Args& args) {
   sweep::ExpandOptions eo;
   eo.profile = profile;
   eo.sets = sets;
+  if (!tasks_dir.empty())  // a TOML literal string, so that no path reads as a number or a date
+    eo.sets.push_back("eval.tasks_dir=" + (tasks_dir.find('\'') == std::string::npos ? "'" + tasks_dir + "'" : tasks_dir));
   eo.only = split_commas(only);
   const auto runs = sweep::expand_sweep(sf, eo);
 

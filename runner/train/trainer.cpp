@@ -39,10 +39,13 @@ TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt) {
                                   train.loader().vocab_size(), run.model.vocab_size));
   std::unique_ptr<ShardSource> val;
   if (run.train.val_batches > 0 && run.train.val_every_tokens > 0) {
-    if (data::Manifest::load(run.data.dir).total_tokens(data::kVal) > 0)
-      val = std::make_unique<ShardSource>(run.data.dir, "val", lo);
-    else  // said once, loudly: the run's results will have no validation loss
-      std::fprintf(stderr, "train: %s has no val rows: validation is off for this run\n", run.data.dir.c_str());
+    // A run that asks for validation and cannot have it would fill the tables with `missing`.
+    if (data::Manifest::load(run.data.dir).total_tokens(data::kVal) == 0)
+      throw ConfigError(fmt::format(
+          "{}: no validation rows, but train.val_batches = {}: prepare with a larger val_fraction or smaller "
+          "chunk_bytes, or set train.val_batches = 0 to train without validation",
+          run.data.dir, run.train.val_batches));
+    val = std::make_unique<ShardSource>(run.data.dir, "val", lo);
   }
   return train_on(run, opt, train, val.get());
 }

@@ -114,8 +114,12 @@ def gutenberg_body(text):
     return re.sub(r"\n\s*End of (the )?Project Gutenberg.*\s*$", "\n", body)
 
 
-AUSTEN_TITLES = ["emma", "mansfield-park", "northanger-abbey", "persuasion", "pride-and-prejudice",
-                 "sense-and-sensibility"]   # the package's objects, in the order of its index
+AUSTEN_TITLES = {"emma", "mansfield-park", "northanger-abbey", "persuasion", "pride-and-prejudice",
+                 "sense-and-sensibility"}   # each novel's first line, as a file-name slug
+
+
+def slug(title):
+    return re.sub(r"[^a-z]+", "-", title.lower()).strip("-")
 
 
 # --- Kernel documentation: keep the prose of reStructuredText, drop what is not prose.
@@ -191,10 +195,10 @@ def main():
         versions[pkg] = deb_field(deb, "Version")
         if pkg == "r-cran-janeaustenr":
             ((_, rdb),) = deb_members(deb, lambda p: p.endswith("/janeaustenr/data/Rdata.rdb"))
-            novels = list(rdb_vectors(rdb))
-            if len(novels) != len(AUSTEN_TITLES):
-                raise SystemExit("%s: expected %d novels, found %d" % (deb, len(AUSTEN_TITLES), len(novels)))
-            for title, lines in zip(AUSTEN_TITLES, novels):
+            novels = {slug(next(l for l in lines if l.strip())): lines for lines in rdb_vectors(rdb)}
+            if set(novels) != AUSTEN_TITLES:
+                raise SystemExit("%s: expected the novels %s, found %s" % (deb, sorted(AUSTEN_TITLES), sorted(novels)))
+            for title, lines in sorted(novels.items()):
                 for part, text in split_chapters(lines):
                     write(out_dir, "austen", "%s-%s" % (title, part), text, stats)
             versions["austen"] = pkg
