@@ -22,7 +22,7 @@ struct SourceStats {
   double weight = 1.0;  // passes over this source per pass over the mix (> 1 repeats it)
   int64_t files = 0;
   int64_t bytes = 0;           // input bytes read (text or jsonl)
-  int64_t docs[2] = {0, 0};    // documents per split
+  int64_t docs[2] = {0, 0};    // documents (text: chunks, readers.h) per split
   int64_t tokens[2] = {0, 0};  // tokens stored in rows per split
   int64_t rows[2] = {0, 0};
   int64_t dropped[2] = {0, 0};  // tail tokens that did not fill a last row

@@ -145,7 +145,7 @@ std::string format_manifest_summary(const Manifest& m) {
       m.tokenizer_file.empty() ? "-" : m.tokenizer_file,
       m.tokenizer_sha256.empty() ? "pre-tokenized" : m.tokenizer_sha256.substr(0, 16), m.mix_file,
       m.mix_sha256.substr(0, 16));
-  o += fmt::format("{:<16} {:<13} {:>6} {:>7} {:>7} {:>13} {:>11} {:>8} {:>9}\n", "source", "reader", "weight", "docs",
+  o += fmt::format("{:<16} {:<13} {:>6} {:>7} {:>7} {:>13} {:>11} {:>8} {:>9}\n", "source", "reader", "weight", "chunks",
                    "val", "train tokens", "val tokens", "share", "epochs*");
   const double total = double(std::max<int64_t>(1, m.total_tokens(kTrain)));
   double mixed = 0;
