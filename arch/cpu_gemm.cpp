@@ -100,6 +100,8 @@ struct Fp32CpuMatmul : torch::autograd::Function<Fp32CpuMatmul> {
   }
 };
 
+constexpr int64_t kFewRows = 256;
+
 bool fp32_cpu(const torch::Tensor& a, const torch::Tensor& b) {
   return a.is_cpu() && b.is_cpu() && a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 &&
          !at::autocast::is_cpu_enabled();
@@ -123,10 +125,16 @@ torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b) {
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
   if (!(onednn_sgemm_enabled() && fp32_cpu(x, w) && x.numel() > 0)) return torch::nn::functional::linear(x, w);
-  // One product of a batch of one: x (N, I) W^T (I, O), W^T read in place as a transposed view.
   auto out_shape = x.sizes().vec();
   out_shape.back() = w.size(0);
-  return Fp32CpuMatmul::apply(x.reshape({1, -1, w.size(1)}), w.t().unsqueeze(0)).view(out_shape);
+  const auto x3 = x.reshape({1, -1, w.size(1)});
+  // Few rows (a short prompt, decoding): y^T = W x^T, with the weight as the untransposed left
+  // operand, runs 1.3-5x faster in oneDNN than x W^T (bench/gemm_layouts: 343 vs 206 GFLOP/s at
+  // 128 x 2048 x 5632, 229 vs 42 at 16 rows); from ~512 rows on the two are even.
+  if (x3.size(1) <= kFewRows)
+    return Fp32CpuMatmul::apply(w.unsqueeze(0), x3.transpose(1, 2)).transpose(1, 2).reshape(out_shape);
+  // One product of a batch of one: x (N, I) W^T (I, O), W^T read in place as a transposed view.
+  return Fp32CpuMatmul::apply(x3, w.t().unsqueeze(0)).view(out_shape);
 }
 
 }  // namespace sharelab::arch

@@ -6,7 +6,9 @@
 #include "arch/fused_ops.h"
 
 #include <cmath>
+#include <initializer_list>
 #include <unordered_set>
+#include <vector>
 
 namespace sharelab::arch {
 
@@ -30,6 +32,33 @@ Rope make_rope(int64_t seq, int64_t hd, double theta, const torch::Device& devic
   return {emb.cos(), emb.sin()};
 }
 
+// Products of one input with several weights (QKV; gate and up) run as one wider GEMM when that
+// pays. At small widths the wider product runs much nearer the BLAS/oneDNN peak (bench/bench_train),
+// but the concatenated weight is a fresh copy on every call: ~2W bytes of memory traffic against
+// ~rows x W/2 multiply-adds, so the copy is amortised only over many rows, and at large widths the
+// separate products are near peak anyway. Measured (issue 11): large-base's 140 MB copy per layer
+// made its 128-token fp32 forward 1.56x eager PyTorch's.
+namespace {
+
+constexpr int64_t kFuseMinRows = 1024;
+constexpr int64_t kFuseMaxBytes = int64_t(16) << 20;
+
+bool fuse_products(const torch::Tensor& x, std::initializer_list<torch::Tensor> weights) {
+  int64_t bytes = 0;
+  for (const auto& w : weights) bytes += w.numel() * int64_t(w.element_size());
+  return x.numel() / x.size(-1) >= kFuseMinRows && bytes <= kFuseMaxBytes;
+}
+
+// x (..., C) times each weight (O_i, C), outputs concatenated along the last axis.
+torch::Tensor linear_concat(const torch::Tensor& x, std::initializer_list<torch::Tensor> weights) {
+  if (fuse_products(x, weights)) return arch::linear(x, torch::cat(weights, 0));
+  std::vector<torch::Tensor> outs;
+  for (const auto& w : weights) outs.push_back(arch::linear(x, w));
+  return torch::cat(outs, -1);
+}
+
+}  // namespace
+
 // --- attention --------------------------------------------------------------------------------
 
 AttentionImpl::AttentionImpl(const ModelSpec& s)
@@ -43,11 +72,10 @@ AttentionImpl::AttentionImpl(const ModelSpec& s)
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const Rope& rope) {
   const int64_t B = x.size(0), T = x.size(1), G = n_kv_heads, R = n_heads / n_kv_heads, D = head_dim;
-  // One (C -> (H + 2G) D) product instead of three: at small widths a wider GEMM runs much nearer
-  // the BLAS/oneDNN peak (bench/bench_train). The parameters stay separate (HF names, sharing).
-  auto w_qkv = torch::cat({wq->weight, wk->weight, wv->weight}, 0);  // ((H + 2G) D, C)
-  // The 1/sqrt(D) scale goes on q (T x D per head) rather than on the scores (T x T per head).
-  auto [q, k, v] = split_heads_rope(arch::linear(x, w_qkv), rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
+  // (B, T, (H + 2G) D), one product when that pays (linear_concat); the parameters stay separate
+  // (HF names, sharing). The 1/sqrt(D) scale goes on q (T x D per head) rather than on the scores.
+  const auto qkv = linear_concat(x, {wq->weight, wk->weight, wv->weight});
+  auto [q, k, v] = split_heads_rope(qkv, rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
   auto scores = arch::matmul(q, k.transpose(-1, -2));  // (B, G, R*T, T): heads of a group share K/V
   // Softmax in the scores' dtype: LibTorch's CPU softmax accumulates bf16 in fp32 and rounds once,
   // the values of HF's softmax(fp32).to(bf16), without writing an fp32 (B, G, R, T, T) tensor.
@@ -69,8 +97,7 @@ SwiGLUImpl::SwiGLUImpl(int64_t dim, int64_t hidden) {
 }
 
 torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
-  // Gate and up projections as one (C -> 2F) product, as for QKV: the wider GEMM runs nearer peak.
-  auto gate_up = arch::linear(x, torch::cat({w1->weight, w3->weight}, 0));  // (B, T, 2F)
+  auto gate_up = linear_concat(x, {w1->weight, w3->weight});  // (B, T, 2F), as for QKV
   return arch::linear(swiglu(gate_up), w2->weight);
 }
 
@@ -112,8 +139,11 @@ void CausalLMImpl::reset_parameters(uint64_t seed) {
   // once per slot and the last slot would win.
   const double out_std = std / std::sqrt(2.0 * double(spec_.n_layers));
   auto normal = [&](torch::Tensor& w, double sd) {
-    // Draw on CPU with our generator so the init is identical on every device.
-    w.copy_(at::normal(0.0, sd, w.sizes(), gen, torch::TensorOptions().dtype(torch::kFloat32)));
+    // Drawn on CPU with our generator so the init is identical on every device; in place where the
+    // weight is a CPU fp32 tensor (the same values: at::normal draws into an empty tensor the same
+    // way), without a temporary the size of the weight.
+    if (w.is_cpu() && w.scalar_type() == torch::kFloat32) w.normal_(0.0, sd, gen);
+    else w.copy_(at::normal(0.0, sd, w.sizes(), gen, torch::TensorOptions().dtype(torch::kFloat32)));
   };
   normal(tok_emb->weight, std);
   for (size_t i = 0; i < attn->size(); ++i) {
