@@ -36,12 +36,15 @@ tables: build
 plots: build
 	$(BUILD)/analysis plot --sweep table1-cpu --out results/plots
 
-# Benchmarks (not tests): data preparation/loader, training vs ref_llama.py, eval scoring.
+# Benchmarks (not tests): data preparation/loader, training vs ref_llama.py, eval scoring, and
+# MobiLlama's Table 11 at full size vs eager PyTorch (fails when ours is >5% slower in a forward).
 bench: build
-	cmake --build $(BUILD) --target bench_data bench_train bench_eval -j $(JOBS)
+	cmake --build $(BUILD) --target bench_data bench_train bench_eval bench_gemm -j $(JOBS)
 	$(BUILD)/bench_data
 	$(BUILD)/bench_train
 	$(BUILD)/bench_eval
+	$(BUILD)/bench_gemm
+	python3 bench/table11_race.py --build $(BUILD) --rounds 3
 
 smoke: build
 	cd $(BUILD) && ctest -L slow --output-on-failure

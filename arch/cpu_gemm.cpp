@@ -129,8 +129,8 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
   out_shape.back() = w.size(0);
   const auto x3 = x.reshape({1, -1, w.size(1)});
   // Few rows (a short prompt, decoding): y^T = W x^T, with the weight as the untransposed left
-  // operand, runs 1.3-5x faster in oneDNN than x W^T (bench/gemm_layouts: 343 vs 206 GFLOP/s at
-  // 128 x 2048 x 5632, 229 vs 42 at 16 rows); from ~512 rows on the two are even.
+  // operand, runs 1.2-5x faster in oneDNN than x W^T (bench/bench_gemm, large-base's 5632 x 2048
+  // gate: 363 vs 217 GFLOP/s at 128 rows, 205 vs 43 at 16); from ~512 rows on the two are even.
   if (x3.size(1) <= kFewRows)
     return Fp32CpuMatmul::apply(w.unsqueeze(0), x3.transpose(1, 2)).transpose(1, 2).reshape(out_shape);
   // One product of a batch of one: x (N, I) W^T (I, O), W^T read in place as a transposed view.
