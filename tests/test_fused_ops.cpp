@@ -115,9 +115,15 @@ TEST_CASE("causal softmax: masked above the diagonal, gradients equal masked_fil
 TEST_CASE("fp32 CPU products (oneDNN when built with it) equal LibTorch's, with gradients") {
   torch::manual_seed(3);
   auto nt = [](auto& in) { return std::vector<torch::Tensor>{torch::matmul(in[0], in[1].transpose(-1, -2))}; };
-  SUBCASE("linear") {
+  SUBCASE("linear, few rows (W x^T)") {
     check_same(
         {torch::randn({3, 5, 40}), torch::randn({24, 40})},
+        [](auto& in) { return std::vector<torch::Tensor>{arch::linear(in[0], in[1])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{torch::nn::functional::linear(in[0], in[1])}; }, 1e-5);
+  }
+  SUBCASE("linear, many rows (x W^T)") {
+    check_same(
+        {torch::randn({3, 100, 40}), torch::randn({24, 40})},
         [](auto& in) { return std::vector<torch::Tensor>{arch::linear(in[0], in[1])}; },
         [](auto& in) { return std::vector<torch::Tensor>{torch::nn::functional::linear(in[0], in[1])}; }, 1e-5);
   }

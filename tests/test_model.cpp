@@ -107,6 +107,19 @@ TEST_CASE("every scheme computes the same function as a dense model with its wei
   }
 }
 
+TEST_CASE("a forward of many rows (fused products) equals row-by-row forwards (separate, few-row products)") {
+  // 8 x 128 = 1024 rows take the fused QKV and gate/up products (model.cpp: linear_concat) and the
+  // x W^T layout; one row of 128 takes separate products in the W x^T layout (cpu_gemm.cpp).
+  CausalLM m(small("shared-ffn"));
+  auto x = tokens(8, 128, 512, 4);
+  torch::NoGradGuard g;
+  const auto all = m->forward(x);
+  for (int64_t b = 0; b < 8; ++b) {
+    CAPTURE(b);
+    CHECK(rel(m->forward(x.narrow(0, b, 1)), all.narrow(0, b, 1)) < 1e-5);
+  }
+}
+
 TEST_CASE("loading an HF state into a shared model rejects copies that differ") {
   CausalLM dense(small("none"));
   CausalLM shared(small("shared-ffn"));
