@@ -186,6 +186,10 @@ int cmd_sweep(const Args& args) {
   if (dry_run) return 0;
 
   prepare_missing_data(rows);
+  // Every run's data is checked before the first one trains: a mistake fails the sweep at once and
+  // leaves no run row behind.
+  for (const auto& row : rows)
+    if (row.status != "finished") train::check_run_data(row.run.config);
   int trained = 0, skipped = 0, failed = 0;
   for (const auto& row : rows) {
     const sweep::RunConfig& rc = row.run.config;

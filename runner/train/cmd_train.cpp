@@ -29,6 +29,7 @@ namespace {
 // Train (or resume) `rc` in `run_dir`, recording it in `db` ("" = no database).
 int train_and_record(const sweep::RunConfig& rc, const std::string& run_dir, const std::string& db,
                      double stop_after_tokens) {
+  train::check_run_data(rc);  // a refused run leaves no row behind
   std::unique_ptr<store::ResultsStore> store;
   if (!db.empty()) {
     if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);

@@ -28,25 +28,32 @@ class ShardSource : public BatchSource {
   data::ShardLoader loader_;
 };
 
+bool wants_validation(const sweep::RunConfig& run) {
+  return run.train.val_batches > 0 && run.train.val_every_tokens > 0;
+}
+
 }  // namespace
 
-TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt) {
+void check_run_data(const sweep::RunConfig& run) {
   if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
+  const data::Manifest m = data::Manifest::load(run.data.dir);
+  if (m.vocab_size > run.model.vocab_size)
+    throw ConfigError(fmt::format("{}: data vocab_size {} exceeds model.vocab_size {}", run.data.dir, m.vocab_size,
+                                  run.model.vocab_size));
+  // A run that asks for validation and cannot have it would fill the tables with `missing`.
+  if (wants_validation(run) && m.total_tokens(data::kVal) == 0)
+    throw ConfigError(fmt::format(
+        "{}: no validation rows, but train.val_batches = {}: prepare with a larger val_fraction or smaller "
+        "chunk_bytes, or set train.val_batches = 0 to train without validation",
+        run.data.dir, run.train.val_batches));
+}
+
+TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt) {
+  check_run_data(run);
   const data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
   ShardSource train(run.data.dir, "train", lo);
-  if (train.loader().vocab_size() > run.model.vocab_size)
-    throw ConfigError(fmt::format("{}: data vocab_size {} exceeds model.vocab_size {}", run.data.dir,
-                                  train.loader().vocab_size(), run.model.vocab_size));
   std::unique_ptr<ShardSource> val;
-  if (run.train.val_batches > 0 && run.train.val_every_tokens > 0) {
-    // A run that asks for validation and cannot have it would fill the tables with `missing`.
-    if (data::Manifest::load(run.data.dir).total_tokens(data::kVal) == 0)
-      throw ConfigError(fmt::format(
-          "{}: no validation rows, but train.val_batches = {}: prepare with a larger val_fraction or smaller "
-          "chunk_bytes, or set train.val_batches = 0 to train without validation",
-          run.data.dir, run.train.val_batches));
-    val = std::make_unique<ShardSource>(run.data.dir, "val", lo);
-  }
+  if (wants_validation(run)) val = std::make_unique<ShardSource>(run.data.dir, "val", lo);
   return train_on(run, opt, train, val.get());
 }
 

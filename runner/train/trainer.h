@@ -36,4 +36,9 @@ struct TrainOptions {
 // caller (`runner sweep`, `runner train`, `runner resume`), which knows the sweep and geometry.
 TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt);
 
+// The run's data folder fits the run: prepared, ids within model.vocab_size, and validation rows
+// when the run asks for validation. ConfigError otherwise. train_run checks it too; callers check
+// first so that a refused run leaves no row in the results database.
+void check_run_data(const sweep::RunConfig& run);
+
 }  // namespace sharelab::train

@@ -24,5 +24,12 @@ for cmd in presets describe export logits; do expect 0 "usage: runner $cmd" -- $
 expect 2 "key 'train.lrr': unknown key (known: lr, min_lr" -- train debug --data /nonexistent --set train.lrr=1
 expect 2 "key 'train.micro_batch': expected an integer, got float 2.5" -- train debug --data /nonexistent --set train.micro_batch=2.5
 expect 0 "124.6M" -- describe mobilellm-125m
+# Validation asked of data without val rows: refused before a run row or run folder is written.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for i in $(seq 1 20); do echo '{"token_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9]}'; done >"$tmp/a.jsonl"
+printf '[mix]\nseq_len = 8\nval_fraction = 0\nvocab_size = 100\n[[source]]\nname = "a"\npath = "a.jsonl"\nreader = "amber-jsonl"\n' >"$tmp/mix.toml"
+"$RUNNER" data prepare -q --mix "$tmp/mix.toml" --out "$tmp/data" >/dev/null
+expect 2 "$tmp/data: no validation rows, but train.val_batches = 20" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8
+if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused run left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
 echo "$passed passed, $fail failed"
 [ "$fail" = 0 ]
