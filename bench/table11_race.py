@@ -38,6 +38,8 @@ def ours(a):
 
 def eager(a):
     script = os.path.join(ROOT, "..", "shared", "bench", "table11_ref.py")
+    if not os.path.exists(script):
+        sys.exit("table11_race: %s not found (the eager reference lives in the shared folder beside the clone)" % script)
     cmd = [a.python, script, "--seq", str(a.seq), "--threads", str(a.threads), "--reps", str(a.repeats)]
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True,
                          cwd=os.path.dirname(script)).stdout

@@ -3,7 +3,8 @@
 // chunk_bytes (at a blank line once a chunk has passed chunk_bytes; at a line end past twice that),
 // so that a corpus of one big file still gets a held-out split: text = a file's chunks, jsonl-text =
 // a line's chunks, brown-tagged = a file's chunks (sentences), amber-jsonl = a line (Amber rows
-// carry no document id). The chunks of a file, concatenated, are the file.
+// carry no document id). The chunks of a text file, concatenated, are the file (a last line gets
+// its newline; whitespace-only chunks are dropped).
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,8 @@
 
 #include "arch/errors.h"
 #include "runner/cli.h"
+#include "runner/data/manifest.h"
+#include "runner/data/sha256.h"
 #include "runner/commands.h"
 #include "runner/store/results_store.h"
 #include "runner/sweep/expand.h"
@@ -64,6 +66,17 @@ void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
     auto& slot = need[rc.data.dir];
     if (!slot || slot->train.seq_len < rc.train.seq_len) slot = &rc;
   }
+  // A folder prepared from another version of the mix (the default corpus changed, say) would be
+  // trained on silently: refuse, and say how to get the current one.
+  for (const auto& r : rows) {
+    const auto& rc = r.run.config;
+    if (r.status == "finished" || rc.data.dir.empty() || rc.data.mix.empty() || need.count(rc.data.dir)) continue;
+    const std::string prepared = data::Manifest::load(rc.data.dir).mix_sha256, current = data::sha256_file(rc.data.mix);
+    if (prepared != current)
+      throw ConfigError(fmt::format("{}: prepared from a different {} (sha256 {} vs {} now): remove the folder to "
+                                    "prepare it again, or set data.dir to another folder",
+                                    rc.data.dir, rc.data.mix, prepared.substr(0, 12), current.substr(0, 12)));
+  }
   for (const auto& [dir, rc] : need) {
     if (rc->data.mix.empty())
       throw ConfigError("run '" + rc->name + "': data.dir '" + dir +
@@ -94,8 +107,8 @@ bool evaluate_finished(const sweep::RunConfig& rc, const std::string& run_dir, s
     static bool said = false;
     if (!said)
       std::cerr << fmt::format(
-          "sweep: no benchmark files in '{}': evaluation skipped; pass --tasks-dir DIR with the files laid out as "
-          "README.md's 'Benchmark files' says\n",
+          "sweep: no benchmark files in '{}': evaluation skipped; evaluate the trained runs with `runner eval "
+          "RUN --tasks-dir DIR`, the files laid out as README.md's 'Benchmark files' says\n",
           rc.eval.tasks_dir);
     said = true;
     return true;

@@ -8,7 +8,8 @@ R is needed:
   r-cran-janeaustenr  Jane Austen's six novels (R lazy-load database, one string per line)
   r-cran-tokenizers   Melville's Moby-Dick (same format, one string, Project Gutenberg's #2701)
   linux-doc-6.1       the Linux kernel's Documentation/*.rst (English only: translations/ skipped),
-                      with reStructuredText markup, literal/code blocks, tables and directives removed
+                      with reStructuredText markup, literal/code blocks, grid tables, table and heading
+                      rules and non-prose directives removed (simple tables' rows stay)
 Writes OUT_DIR/<source>/<file>.txt, one file per chapter (novels) or per document (kernel docs),
 and OUT_DIR/SOURCES.tsv (package, version, files, words, bytes). Standard library only.
 """

@@ -16,13 +16,20 @@ if [ -f "$OUT/SOURCES.tsv" ]; then
   echo "setup: default corpus present in $OUT"
   exit 0
 fi
+# Never replace a folder this script did not make.
+if [ -d "$OUT" ] && [ -n "$(ls -A "$OUT")" ]; then
+  echo "fetch_default.sh: $OUT exists, is not empty and holds no SOURCES.tsv: choose another folder" >&2
+  exit 2
+fi
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
 echo "setup: building the default corpus from Debian packages (${PKGS[*]}) into $OUT"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP" "$OUT.tmp-$$"' EXIT
 # apt downloads as its sandbox user where that user can write the folder.
 chown _apt "$TMP" 2>/dev/null || true
 (cd "$TMP" && apt-get download -qq "${PKGS[@]}") || {
-  apt-get update -qq && (cd "$TMP" && apt-get download -qq "${PKGS[@]}")
+  $SUDO apt-get update -qq && (cd "$TMP" && apt-get download -qq "${PKGS[@]}")
 }
 mkdir -p "$(dirname "$OUT")"
 python3 "$ROOT/scripts/corpus/debian_corpus.py" "$OUT.tmp-$$" "$TMP"/*.deb

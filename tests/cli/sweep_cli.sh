@@ -44,4 +44,18 @@ rc=$?
 set -e
 [ "$rc" = 2 ] && grep -q "^runner: error: --set train.lrr=1: key 'train.lrr': unknown key" "$WORK/set.err" \
   || { cat "$WORK/set.err"; fail "--set with an unknown key"; }
+# A data folder prepared from another version of the run's mix is refused, not trained on.
+for i in $(seq 1 40); do echo '{"token_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9]}'; done > "$WORK/a.jsonl"
+printf '[mix]\nseq_len = 8\nval_fraction = 0.5\nvocab_size = 100\n[[source]]\nname = "a"\npath = "a.jsonl"\nreader = "amber-jsonl"\n' \
+  > "$WORK/mix.toml"
+"$RUNNER" data prepare -q --mix "$WORK/mix.toml" --out "$WORK/data" > /dev/null
+echo "# edited after preparing" >> "$WORK/mix.toml"
+set +e
+"$RUNNER" --sweep configs/smoke.toml --set "data.dir='$WORK/data'" --set "data.mix='$WORK/mix.toml'" \
+  --db "$WORK/mix.db" --results "$WORK/mix-results" > /dev/null 2> "$WORK/mix.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "$WORK/data: prepared from a different $WORK/mix.toml" "$WORK/mix.err" \
+  || { cat "$WORK/mix.err"; fail "data prepared from another mix was not refused"; }
+[ ! -e "$WORK/mix-results" ] || fail "a refused sweep trained"
 echo "sweep CLI: ok"
