@@ -169,8 +169,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   const int64_t seq_len = opt.seq_len > 0 ? opt.seq_len : mix.seq_len;
   const double val_fraction = opt.val_fraction >= 0 ? opt.val_fraction : mix.val_fraction;
   if (val_fraction >= 1) throw ConfigError(fmt::format("data prepare: --val-fraction = {} must be < 1", val_fraction));
-  if (opt.chunk_bytes < 0) throw ConfigError(fmt::format("data prepare: --chunk-bytes = {} must be >= 256", opt.chunk_bytes));
-  const int64_t chunk_bytes = opt.chunk_bytes > 0 ? opt.chunk_bytes : mix.chunk_bytes;
+  const int64_t chunk_bytes = opt.chunk_bytes != 0 ? opt.chunk_bytes : mix.chunk_bytes;
   if (chunk_bytes < 256) throw ConfigError(fmt::format("data prepare: --chunk-bytes = {} must be >= 256", chunk_bytes));
   const int64_t cols = seq_len + 1;
   const int threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));

@@ -9,6 +9,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
+#include <utility>
 
 #include "arch/errors.h"
 #include "runner/cli.h"
@@ -57,25 +59,27 @@ void profile_finished(const sweep::RunConfig& rc, const std::string& results, st
 }
 
 // Prepares each data directory the pending runs need and lack, from its data.mix (once per dir,
-// rows long enough for the longest sequence that reads it).
+// rows long enough for the longest sequence that reads it). A directory that exists must have been
+// prepared from the current data.mix: one made from another version of it (the default corpus
+// changed, say) would be trained on silently, so it is refused with how to get the current one.
 void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
   std::map<std::string, const sweep::RunConfig*> need;
+  std::set<std::pair<std::string, std::string>> checked;  // (dir, mix) pairs compared already
   for (const auto& r : rows) {
     const auto& rc = r.run.config;
-    if (r.status == "finished" || rc.data.dir.empty() || fs::exists(fs::path(rc.data.dir) / "manifest.json")) continue;
+    if (r.status == "finished" || rc.data.dir.empty()) continue;
+    if (fs::exists(fs::path(rc.data.dir) / "manifest.json")) {
+      if (rc.data.mix.empty() || !checked.insert({rc.data.dir, rc.data.mix}).second) continue;
+      const std::string prepared = data::Manifest::load(rc.data.dir).mix_sha256,
+                        current = data::sha256_file(rc.data.mix);
+      if (prepared != current)
+        throw ConfigError(fmt::format("{}: prepared from a different {} (sha256 {} vs {} now): remove the folder to "
+                                      "prepare it again, or set data.dir to another folder",
+                                      rc.data.dir, rc.data.mix, prepared.substr(0, 12), current.substr(0, 12)));
+      continue;
+    }
     auto& slot = need[rc.data.dir];
     if (!slot || slot->train.seq_len < rc.train.seq_len) slot = &rc;
-  }
-  // A folder prepared from another version of the mix (the default corpus changed, say) would be
-  // trained on silently: refuse, and say how to get the current one.
-  for (const auto& r : rows) {
-    const auto& rc = r.run.config;
-    if (r.status == "finished" || rc.data.dir.empty() || rc.data.mix.empty() || need.count(rc.data.dir)) continue;
-    const std::string prepared = data::Manifest::load(rc.data.dir).mix_sha256, current = data::sha256_file(rc.data.mix);
-    if (prepared != current)
-      throw ConfigError(fmt::format("{}: prepared from a different {} (sha256 {} vs {} now): remove the folder to "
-                                    "prepare it again, or set data.dir to another folder",
-                                    rc.data.dir, rc.data.mix, prepared.substr(0, 12), current.substr(0, 12)));
   }
   for (const auto& [dir, rc] : need) {
     if (rc->data.mix.empty())
