@@ -9,8 +9,8 @@
 
 #include "analysis/plots.h"
 #include "analysis/report.h"
-#include "arch/errors.h"
-#include "runner/cli.h"
+#include "common/errors.h"
+#include "common/cli.h"
 
 namespace po = sharelab::runner::po;
 using namespace sharelab;

@@ -11,7 +11,7 @@
 #include <iostream>
 #include <optional>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::analysis {
 

@@ -9,7 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::analysis {
 

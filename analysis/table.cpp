@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::analysis {
 

@@ -11,7 +11,7 @@
 
 #include "arch/accounting.h"
 #include "arch/cost_model.h"
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 
 namespace sharelab::analysis {

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::analysis {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::arch {
 

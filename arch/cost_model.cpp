@@ -2,7 +2,7 @@
 #include "arch/cost_model.h"
 
 #include "arch/accounting.h"
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::arch {
 

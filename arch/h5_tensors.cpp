@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::arch {
 

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "arch/atomic_file.h"  // write_file_atomic, commit_file: the same atomic writes for other files
+#include "common/atomic_file.h"  // write_file_atomic, commit_file: the same atomic writes for other files
 
 namespace sharelab::arch {
 

@@ -2,8 +2,8 @@
 // R = H / G query heads per kv head, D head_dim, V vocab.
 #include "arch/model.h"
 
-#include "arch/cpu_gemm.h"
-#include "arch/fused_ops.h"
+#include "kernels/cpu_gemm.h"
+#include "kernels/fused_ops.h"
 
 #include <cmath>
 #include <initializer_list>
@@ -20,7 +20,7 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps_) : eps(eps_) {
   weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return rms_norm(x, weight, eps); }
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return kernels::rms_norm(x, weight, eps); }
 
 // --- rotary -----------------------------------------------------------------------------------
 
@@ -51,9 +51,9 @@ bool fuse_products(const torch::Tensor& x, std::initializer_list<torch::Tensor> 
 
 // x (..., C) times each weight (O_i, C), outputs concatenated along the last axis.
 torch::Tensor linear_concat(const torch::Tensor& x, std::initializer_list<torch::Tensor> weights) {
-  if (fuse_products(x, weights)) return arch::linear(x, torch::cat(weights, 0));
+  if (fuse_products(x, weights)) return kernels::linear(x, torch::cat(weights, 0));
   std::vector<torch::Tensor> outs;
-  for (const auto& w : weights) outs.push_back(arch::linear(x, w));
+  for (const auto& w : weights) outs.push_back(kernels::linear(x, w));
   return torch::cat(outs, -1);
 }
 
@@ -75,16 +75,16 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const Rope& rope) {
   // (B, T, (H + 2G) D), one product when that pays (linear_concat); the parameters stay separate
   // (HF names, sharing). The 1/sqrt(D) scale goes on q (T x D per head) rather than on the scores.
   const auto qkv = linear_concat(x, {wq->weight, wk->weight, wv->weight});
-  auto [q, k, v] = split_heads_rope(qkv, rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
-  auto scores = arch::matmul(q, k.transpose(-1, -2));  // (B, G, R*T, T): heads of a group share K/V
+  auto [q, k, v] = kernels::split_heads_rope(qkv, rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
+  auto scores = kernels::matmul(q, k.transpose(-1, -2));  // (B, G, R*T, T): heads of a group share K/V
   // Softmax in the scores' dtype: LibTorch's CPU softmax accumulates bf16 in fp32 and rounds once,
   // the values of HF's softmax(fp32).to(bf16), without writing an fp32 (B, G, R, T, T) tensor.
-  auto probs = causal_softmax(scores.view({B, G, R, T, T})).view({B, G, R * T, T});
-  auto y = arch::matmul(probs, v)                   // (B, G, R*T, D)
+  auto probs = kernels::causal_softmax(scores.view({B, G, R, T, T})).view({B, G, R * T, T});
+  auto y = kernels::matmul(probs, v)                   // (B, G, R*T, D)
                .view({B, G, R, T, D})
                .permute({0, 3, 1, 2, 4})           // (B, T, G, R, D)
                .reshape({B, T, n_heads * D});
-  return arch::linear(y, wo->weight);
+  return kernels::linear(y, wo->weight);
 }
 
 // --- SwiGLU -----------------------------------------------------------------------------------
@@ -98,7 +98,7 @@ SwiGLUImpl::SwiGLUImpl(int64_t dim, int64_t hidden) {
 
 torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
   auto gate_up = linear_concat(x, {w1->weight, w3->weight});  // (B, T, 2F), as for QKV
-  return arch::linear(swiglu(gate_up), w2->weight);
+  return kernels::linear(kernels::swiglu(gate_up), w2->weight);
 }
 
 // --- CausalLM ---------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ torch::Tensor CausalLMImpl::forward(const torch::Tensor& tokens) {
     if (hook_) hook_(int64_t(s), false);
   }
   auto h = norm(x);
-  return arch::linear(h, spec_.tie_embeddings ? tok_emb->weight : lm_head->weight);  // (B, T, V)
+  return kernels::linear(h, spec_.tie_embeddings ? tok_emb->weight : lm_head->weight);  // (B, T, V)
 }
 
 torch::Tensor CausalLMImpl::loss(const torch::Tensor& inputs, const torch::Tensor& targets) {

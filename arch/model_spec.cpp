@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::arch {
 

@@ -2,7 +2,7 @@
 // released configs (MobiLlama mobillama/config*.json, MobileLLM configs/*/config.json).
 #include "arch/registry.h"
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::arch {
 

@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::arch {
 

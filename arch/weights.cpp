@@ -1,7 +1,7 @@
 // Native and HF views of the model's weights, and their HDF5 files.
 #include "arch/weights.h"
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/model_spec.h"
 
 namespace sharelab::arch {

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "arch/cpu_runtime.h"
+#include "kernels/cpu_runtime.h"
 #include "arch/registry.h"
 #include "runner/eval/scorer.h"
 
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     const int64_t batch = argc > 3 ? std::stoll(argv[3]) : 16;
     const int threads = argc > 4 ? std::stoi(argv[4]) : 2;
     at::set_num_threads(threads);
-    arch::configure_cpu_runtime();  // as runner does
+    kernels::configure_cpu_runtime();  // as runner does
     arch::ModelSpec spec = arch::resolve_preset(preset);
     arch::CausalLM model(spec);
     model->reset_parameters(0);

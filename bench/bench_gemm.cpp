@@ -1,6 +1,6 @@
-// bench_gemm: the two layouts arch::linear can give oneDNN's fp32 sgemm, at the model's shapes:
+// bench_gemm: the two layouts kernels::linear can give oneDNN's fp32 sgemm, at the model's shapes:
 // y = x W^T (x rows as the left operand) and y^T = W x^T (the weight as the untransposed left
-// operand). arch/cpu_gemm.cpp takes the second below kFewRows rows; this measures why, and where.
+// operand). kernels/cpu_gemm.cpp takes the second below kFewRows rows; this measures why, and where.
 // Each product reads one of 8 distinct weights in turn, so full-size weights come from DRAM as in
 // a forward pass. Usage: bench_gemm [threads]
 #include <ATen/Parallel.h>
@@ -10,7 +10,7 @@
 #include <chrono>
 #include <vector>
 
-#include "arch/cpu_gemm.h"
+#include "kernels/cpu_gemm.h"
 
 using namespace sharelab;
 
@@ -32,7 +32,7 @@ double time_ms(int n, F&& product) {
 
 int main(int argc, char** argv) {
   at::set_num_threads(argc > 1 ? std::stoi(argv[1]) : 2);
-  if (!arch::onednn_sgemm_enabled()) fmt::print("bench_gemm: this build has no oneDNN; both forms run LibTorch's mm\n");
+  if (!kernels::onednn_sgemm_enabled()) fmt::print("bench_gemm: this build has no oneDNN; both forms run LibTorch's mm\n");
   struct Shape {
     int64_t n, k;
     const char* what;
@@ -53,10 +53,10 @@ int main(int argc, char** argv) {
       const float* px = x.data_ptr<float>();
       float* py = y.data_ptr<float>();
       const double a = time_ms(kWeights, [&](int i) {
-        arch::sgemm(false, true, m, s.n, s.k, px, s.k, w[size_t(i)].data_ptr<float>(), s.k, 0.f, py, s.n);
+        kernels::sgemm(false, true, m, s.n, s.k, px, s.k, w[size_t(i)].data_ptr<float>(), s.k, 0.f, py, s.n);
       });
       const double b = time_ms(kWeights, [&](int i) {
-        arch::sgemm(false, true, s.n, m, s.k, w[size_t(i)].data_ptr<float>(), s.k, px, s.k, 0.f, py, m);
+        kernels::sgemm(false, true, s.n, m, s.k, w[size_t(i)].data_ptr<float>(), s.k, px, s.k, 0.f, py, m);
       });
       const double gf = 2.0 * double(m * s.n * s.k) / 1e6;
       fmt::print("{:<32} {:>5} {:>12.0f} ({:>7.2f}) {:>12.0f} ({:>7.2f}) {:>7}\n",

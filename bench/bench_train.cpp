@@ -21,7 +21,7 @@
 #include <sstream>
 
 #include "arch/accounting.h"
-#include "arch/cpu_runtime.h"
+#include "kernels/cpu_runtime.h"
 #include "arch/registry.h"
 #include "runner/train/peak_flops.h"
 #include "runner/train/train_loop.h"
@@ -140,9 +140,9 @@ double tokens_per_s_ref(const arch::ModelSpec& spec, const Args& a, bool bf16, i
 int main(int argc, char** argv) {
   try {
     const Args a = parse(argc, argv);
-    // What runner does first (arch/cpu_runtime.h). The reference, a child process, keeps LibTorch's
+    // What runner does first (kernels/cpu_runtime.h). The reference, a child process, keeps LibTorch's
     // defaults. --stock-runtime measures ours without them.
-    if (a.runtime) arch::configure_cpu_runtime();
+    if (a.runtime) kernels::configure_cpu_runtime();
     const int threads = train::resolve_threads(a.threads);
     at::set_num_threads(threads);
     fmt::print("bench_train: batch {} x seq {}, {} threads, median of {} steps after 1 warm-up (AdamW, clip 1.0);"
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
       }
     }
     fmt::print("\nMFU = tokens/s x training FLOPs/token (3 x forward, arch/accounting.h) / measured matmul peak of the"
-               " same precision\n(2048^3, best of the row's rounds; fp32 through arch::matmul, i.e. oneDNN where built with it).\n");
+               " same precision\n(2048^3, best of the row's rounds; fp32 through kernels::matmul, i.e. oneDNN where built with it).\n");
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "bench_train: error: " << e.what() << "\n";

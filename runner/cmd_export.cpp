@@ -10,7 +10,7 @@
 
 #include "arch/registry.h"
 #include "arch/weights.h"
-#include "runner/cli.h"
+#include "common/cli.h"
 #include "runner/commands.h"
 
 namespace sharelab::runner {
@@ -52,6 +52,8 @@ void write_npy(const std::string& path, const torch::Tensor& t) {
   bytes.append(static_cast<const char*>(c.data_ptr()), size_t(c.numel()) * sizeof(float));
   write_file_atomic(path, bytes);
 }
+
+}  // namespace
 
 int cmd_export(const Args& args) {
   po::options_description opts("runner export");
@@ -109,12 +111,5 @@ int cmd_logits(const Args& args) {
   write_npy(out, logits);
   return 0;
 }
-
-const CommandRegistrar kExport("export", "build a preset and write its weights (native HDF5 and/or HF-named HDF5)",
-                               cmd_export, 12);
-const CommandRegistrar kLogits("logits", "run a forward pass on given token ids and write the logits as .npy", cmd_logits,
-                               13);
-
-}  // namespace
 
 }  // namespace sharelab::runner

@@ -5,7 +5,7 @@
 
 #include "arch/accounting.h"
 #include "arch/registry.h"
-#include "runner/cli.h"
+#include "common/cli.h"
 #include "runner/commands.h"
 
 namespace sharelab::runner {
@@ -32,6 +32,8 @@ std::string as_paper(int64_t n, const std::string& paper) {
   }
   return format_count_card(n);
 }
+
+}  // namespace
 
 int cmd_presets(const Args& args) {
   po::options_description opts("runner presets");
@@ -126,11 +128,5 @@ int cmd_describe(const Args& args) {
              weight_bytes(s, "q4") / 1048576);
   return 0;
 }
-
-const CommandRegistrar kPresets("presets", "table of every preset: geometry, scheme, unique/effective params, GFLOPs/token",
-                                cmd_presets, 10);
-const CommandRegistrar kDescribe("describe", "one preset in full (with --set overrides): spec, layout, accounting",
-                                 cmd_describe, 11);
-}  // namespace
 
 }  // namespace sharelab::runner

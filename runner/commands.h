@@ -1,7 +1,5 @@
-// The runner's subcommands. Each command file registers itself with a static CommandRegistrar,
-// so adding a command touches no shared file (its .cpp is compiled straight into the runner
-// executable via target_sources, never through a static library, so the registrar is linked).
-// Commands take the arguments after their name and return an exit code; errors are thrown
+// The runner's commands, one file each (runner/cmd_*.cpp), listed in order in runner/main.cpp.
+// A command takes the arguments after its name and returns an exit code; errors are thrown
 // (ConfigError -> exit 2, anything else -> exit 1) and reported once, in main().
 #pragma once
 
@@ -11,21 +9,16 @@
 namespace sharelab::runner {
 
 using Args = std::vector<std::string>;
-using CommandFn = int (*)(const Args& args);
 
-struct Command {
-  const char* name;
-  const char* summary;
-  CommandFn run;
-  int order;  // position in `runner --help`
-};
-
-std::vector<Command>& command_table();
-
-struct CommandRegistrar {
-  CommandRegistrar(const char* name, const char* summary, CommandFn run, int order) {
-    command_table().push_back({name, summary, run, order});
-  }
-};
+int cmd_presets(const Args& args);
+int cmd_describe(const Args& args);
+int cmd_export(const Args& args);
+int cmd_logits(const Args& args);
+int cmd_data(const Args& args);
+int cmd_train(const Args& args);
+int cmd_resume(const Args& args);
+int cmd_sweep(const Args& args);
+int cmd_eval(const Args& args);
+int cmd_profile(const Args& args);
 
 }  // namespace sharelab::runner

@@ -1,38 +1,44 @@
 // runner: the suite's main executable. `runner COMMAND --help` for each command.
-// `runner --sweep FILE.toml [...]` is shorthand for `runner sweep FILE.toml [...]`.
-#include <algorithm>
+// `runner --sweep FILE.toml [...]` is the users' spelling of `runner sweep FILE.toml [...]`.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include "arch/cpu_runtime.h"
-#include "arch/errors.h"
+#include "common/errors.h"
+#include "kernels/cpu_runtime.h"
 #include "runner/commands.h"
-
-namespace sharelab::runner {
-std::vector<Command>& command_table() {
-  static std::vector<Command> table;
-  return table;
-}
-}  // namespace sharelab::runner
 
 namespace {
 
-using sharelab::runner::Command;
+using namespace sharelab::runner;
 
-std::vector<Command> sorted_commands() {
-  auto cmds = sharelab::runner::command_table();
-  std::sort(cmds.begin(), cmds.end(), [](const Command& a, const Command& b) { return a.order < b.order; });
-  return cmds;
-}
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const Args& args);
+};
+
+// In the order `runner --help` lists them.
+const std::vector<Command> kCommands = {
+    {"presets", "table of every preset: geometry, scheme, unique/effective params, GFLOPs/token", cmd_presets},
+    {"describe", "one preset in full (with --set overrides): spec, layout, accounting", cmd_describe},
+    {"export", "build a preset and write its weights (native HDF5 and/or HF-named HDF5)", cmd_export},
+    {"logits", "run a forward pass on given token ids and write the logits as .npy", cmd_logits},
+    {"data", "data pipeline: prepare shards from a mix, inspect them, train/load a tokenizer", cmd_data},
+    {"sweep", "expand a sweep TOML and train its unfinished runs (--dry-run: the plan only)", cmd_sweep},
+    {"train", "train one preset on prepared data (--set model.*/train.*/data.* overrides)", cmd_train},
+    {"resume", "continue a run from its directory's latest checkpoint", cmd_resume},
+    {"eval", "lm-eval-compatible benchmarks and perplexities of a run, checkpoint or HF model", cmd_eval},
+    {"profile", "Table 11 latencies (load, init, forward), peak memory, per-layer time", cmd_profile},
+};
 
 void usage(std::ostream& out) {
   out << "usage: runner COMMAND [options]   (runner COMMAND --help)\n"
          "       runner --sweep FILE.toml [--dry-run] [--only NAME] [--set key=value ...]\n\ncommands:\n";
-  for (const auto& c : sorted_commands()) {
-    std::string n = c.name;
-    out << "  " << n << std::string(n.size() < 12 ? 12 - n.size() : 1, ' ') << c.summary << "\n";
-  }
+  for (const auto& c : kCommands) out << fmt::format("  {:<11} {}\n", c.name, c.summary);
 }
 
 }  // namespace
@@ -44,14 +50,14 @@ int main(int argc, char** argv) {
     return args.empty() ? sharelab::kExitUsage : 0;
   }
   if (args[0] == "--sweep") args[0] = "sweep";
-  sharelab::arch::configure_cpu_runtime();  // before any tensor  // the users' spelling: runner --sweep configs/table1.toml
+  sharelab::kernels::configure_cpu_runtime();  // before any tensor
   try {
-    const auto cmds = sorted_commands();
-    for (const auto& c : cmds)
-      if (args[0] == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
-    std::string names;
-    for (const auto& c : cmds) names += (names.empty() ? "" : ", ") + std::string(c.name);
-    throw sharelab::ConfigError("unknown command '" + args[0] + "'; known: " + names);
+    std::vector<std::string> names;
+    for (const auto& c : kCommands) {
+      if (args[0] == c.name) return c.run(Args(args.begin() + 1, args.end()));
+      names.push_back(c.name);
+    }
+    throw sharelab::ConfigError(fmt::format("unknown command '{}'; known: {}", args[0], fmt::join(names, ", ")));
   } catch (const sharelab::ConfigError& e) {
     std::cerr << "runner: error: " << e.what() << "\n";
     return sharelab::kExitUsage;

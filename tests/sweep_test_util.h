@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/sweep/expand.h"
 #include "runner/sweep/sweep_file.h"
 

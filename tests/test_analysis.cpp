@@ -9,7 +9,7 @@
 #include "analysis/plots.h"
 #include "analysis/report.h"
 #include "analysis/table_spec.h"
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/store/results_store.h"
 
 using namespace sharelab;

@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "arch/cost_model.h"
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 
 using namespace sharelab::arch;

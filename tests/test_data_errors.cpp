@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/loader.h"
 #include "runner/data/mix.h"
 #include "runner/data/prepare.h"

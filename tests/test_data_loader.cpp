@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/loader.h"
 #include "runner/data/manifest.h"
 #include "runner/data/prepare.h"

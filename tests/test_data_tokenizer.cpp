@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/loader.h"
 #include "runner/data/prepare.h"
 #include "runner/data/spm_train.h"

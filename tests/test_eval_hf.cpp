@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 #include "arch/weights.h"
 #include "runner/eval/hf_checkpoint.h"

@@ -8,7 +8,7 @@
 
 #include <cmath>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 #include "runner/eval/evaluate.h"
 #include "runner/eval/metrics.h"

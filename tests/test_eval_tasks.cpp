@@ -9,7 +9,7 @@
 #include <set>
 #include <fstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/eval/fewshot.h"
 #include "runner/eval/task_readers.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <map>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/eval/fewshot.h"
 #include "runner/eval/metrics.h"
 #include "runner/eval/request.h"

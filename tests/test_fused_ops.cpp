@@ -4,9 +4,9 @@
 
 #include <ATen/autocast_mode.h>
 
-#include "arch/cpu_allocator.h"
-#include "arch/cpu_gemm.h"
-#include "arch/fused_ops.h"
+#include "kernels/cpu_allocator.h"
+#include "kernels/cpu_gemm.h"
+#include "kernels/fused_ops.h"
 
 using namespace sharelab;
 
@@ -50,15 +50,15 @@ void check_same(const std::vector<torch::Tensor>& inputs, F fused, G composite, 
 }  // namespace
 
 TEST_CASE("fused RMSNorm equals the composite form: values, input and weight gradients") {
-  REQUIRE(arch::fused_ops_enabled());
+  REQUIRE(kernels::fused_ops_enabled());
   torch::manual_seed(1);
   for (int64_t C : {256, 100}) {  // 100: a tail past the 16-lane partial sums
     CAPTURE(C);
     auto x = torch::randn({3, 70, C});  // 210 rows: more than one 64-row weight-gradient block
     auto w = torch::rand({C}) + 0.5;
     check_same(
-        {x, w}, [](auto& in) { return std::vector<torch::Tensor>{arch::rms_norm(in[0], in[1], 1e-5)}; },
-        [](auto& in) { return std::vector<torch::Tensor>{arch::rms_norm_composite(in[0], in[1], 1e-5)}; }, 1e-5);
+        {x, w}, [](auto& in) { return std::vector<torch::Tensor>{kernels::rms_norm(in[0], in[1], 1e-5)}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::rms_norm_composite(in[0], in[1], 1e-5)}; }, 1e-5);
   }
 }
 
@@ -80,7 +80,7 @@ TEST_CASE("fused head split + RoPE equals the composite form, fp32 and bf16, MHA
         };
       };
       // bf16: the fused kernel rounds once, the composite after every op.
-      check_same({qkv}, run(arch::split_heads_rope), run(arch::split_heads_rope_composite),
+      check_same({qkv}, run(kernels::split_heads_rope), run(kernels::split_heads_rope_composite),
                  dtype == torch::kFloat32 ? 1e-6 : 2e-2);
     }
   }
@@ -92,8 +92,8 @@ TEST_CASE("fused SwiGLU activation equals the composite form, fp32 and bf16") {
     CAPTURE(dtype);
     auto gate_up = (torch::randn({2, 33, 2 * 45}) * 3).to(dtype);  // 45: odd width
     check_same(
-        {gate_up}, [](auto& in) { return std::vector<torch::Tensor>{arch::swiglu(in[0])}; },
-        [](auto& in) { return std::vector<torch::Tensor>{arch::swiglu_composite(in[0])}; },
+        {gate_up}, [](auto& in) { return std::vector<torch::Tensor>{kernels::swiglu(in[0])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::swiglu_composite(in[0])}; },
         dtype == torch::kFloat32 ? 1e-6 : 2e-2);
   }
 }
@@ -103,12 +103,12 @@ TEST_CASE("causal softmax: masked above the diagonal, gradients equal masked_fil
   for (auto dtype : {torch::kFloat32, torch::kBFloat16}) {
     CAPTURE(dtype);
     auto scores = torch::randn({2, 3, 9, 9}).to(dtype);
-    auto p = arch::causal_softmax(scores);
+    auto p = kernels::causal_softmax(scores);
     CHECK(p.triu(1).abs().sum().item<double>() == 0.0);
     CHECK(max_rel(p.to(torch::kFloat32).sum(-1), torch::ones({2, 3, 9})) < 1e-2);
     check_same(
-        {scores}, [](auto& in) { return std::vector<torch::Tensor>{arch::causal_softmax(in[0])}; },
-        [](auto& in) { return std::vector<torch::Tensor>{arch::causal_softmax_composite(in[0])}; }, 1e-6);
+        {scores}, [](auto& in) { return std::vector<torch::Tensor>{kernels::causal_softmax(in[0])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::causal_softmax_composite(in[0])}; }, 1e-6);
   }
 }
 
@@ -118,30 +118,30 @@ TEST_CASE("fp32 CPU products (oneDNN when built with it) equal LibTorch's, with 
   SUBCASE("linear, few rows (W x^T)") {
     check_same(
         {torch::randn({3, 5, 40}), torch::randn({24, 40})},
-        [](auto& in) { return std::vector<torch::Tensor>{arch::linear(in[0], in[1])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::linear(in[0], in[1])}; },
         [](auto& in) { return std::vector<torch::Tensor>{torch::nn::functional::linear(in[0], in[1])}; }, 1e-5);
   }
   SUBCASE("linear, many rows (x W^T)") {
     check_same(
         {torch::randn({3, 100, 40}), torch::randn({24, 40})},
-        [](auto& in) { return std::vector<torch::Tensor>{arch::linear(in[0], in[1])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::linear(in[0], in[1])}; },
         [](auto& in) { return std::vector<torch::Tensor>{torch::nn::functional::linear(in[0], in[1])}; }, 1e-5);
   }
   SUBCASE("batched, with a transposed operand read in place") {
     check_same(
         {torch::randn({2, 3, 7, 16}), torch::randn({2, 3, 9, 16})},
-        [](auto& in) { return std::vector<torch::Tensor>{arch::matmul(in[0], in[1].transpose(-1, -2))}; }, nt,
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::matmul(in[0], in[1].transpose(-1, -2))}; }, nt,
         1e-5);
   }
   SUBCASE("batched, plain operands") {
     check_same(
         {torch::randn({4, 7, 16}), torch::randn({4, 16, 5})},
-        [](auto& in) { return std::vector<torch::Tensor>{arch::matmul(in[0], in[1])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::matmul(in[0], in[1])}; },
         [](auto& in) { return std::vector<torch::Tensor>{torch::matmul(in[0], in[1])}; }, 1e-5);
   }
   SUBCASE("under bf16 autocast the product is LibTorch's bf16 one") {
     at::autocast::set_cpu_enabled(true);
-    auto y = arch::linear(torch::randn({4, 8}), torch::randn({3, 8}));
+    auto y = kernels::linear(torch::randn({4, 8}), torch::randn({3, 8}));
     at::autocast::set_cpu_enabled(false);
     at::autocast::clear_cache();
     CHECK((y.scalar_type() == torch::kBFloat16));
@@ -149,8 +149,8 @@ TEST_CASE("fp32 CPU products (oneDNN when built with it) equal LibTorch's, with 
 }
 
 TEST_CASE("caching CPU allocator reuses freed blocks and keeps data intact") {
-  if (!arch::install_caching_cpu_allocator()) return;  // SHARELAB_CPU_CACHE=0
-  const auto before = arch::cpu_cache_stats();
+  if (!kernels::install_caching_cpu_allocator()) return;  // SHARELAB_CPU_CACHE=0
+  const auto before = kernels::cpu_cache_stats();
   const void* first = nullptr;
   {
     auto t = torch::full({1 << 20}, 3.0f);  // 4 MiB: cached size
@@ -158,11 +158,11 @@ TEST_CASE("caching CPU allocator reuses freed blocks and keeps data intact") {
   }
   auto again = torch::empty({(1 << 20) - 1000});  // same size class
   CHECK((again.data_ptr() == first));
-  CHECK(arch::cpu_cache_stats().hits > before.hits);
+  CHECK(kernels::cpu_cache_stats().hits > before.hits);
   again.fill_(2.0f);
   CHECK(again.sum().item<double>() == doctest::Approx(2.0 * ((1 << 20) - 1000)));
   auto small = torch::ones({10});  // small blocks stay with LibTorch's allocator
   CHECK(small.sum().item<float>() == 10.0f);
-  arch::release_cpu_cache();
-  CHECK(arch::cpu_cache_stats().cached_bytes == 0);
+  kernels::release_cpu_cache();
+  CHECK(kernels::cpu_cache_stats().cached_bytes == 0);
 }

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 #include "runner/profile/profiler.h"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "arch/accounting.h"
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 #include "arch/weights.h"
 

@@ -3,7 +3,7 @@
 
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/model_spec.h"
 #include "arch/sharing.h"
 

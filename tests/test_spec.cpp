@@ -4,7 +4,7 @@
 #include <cctype>
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 
 using namespace sharelab::arch;

@@ -4,10 +4,12 @@
 
 #include <algorithm>
 
-#include "runner/sweep/config_fields.h"
+#include "runner/config/config_fields.h"
+#include "runner/config/toml_value.h"
 #include "sweep_test_util.h"
 
 using namespace sharelab::sweep;
+namespace config = sharelab::config;
 using namespace sweep_test;
 
 namespace {
@@ -162,25 +164,25 @@ TEST_CASE("extends: a chain of bases, runs and grid inherited unless redefined, 
 }
 
 TEST_CASE("--set values are TOML-typed, bare words are strings, type errors name the flag") {
-  Assignment a = parse_set("train.lr=3e-4");
+  Assignment a = config::parse_set("train.lr=3e-4");
   CHECK(a.value.kind == Value::Kind::kFloat);
   CHECK(a.value.f == 3e-4);
-  CHECK(parse_set("train.seed=3").value.kind == Value::Kind::kInt);
-  CHECK(parse_set("profile.enabled=true").value.b);
-  CHECK(parse_set("eval.tasks=[\"mmlu\", \"piqa\"]").value.list.size() == 2);
-  CHECK(parse_set("model.scheme=shared-ffn").value.s == "shared-ffn");
-  CHECK(parse_set("model.scheme=\"a b\"").value.s == "a b");
-  CHECK_THROWS_WITH_AS(parse_set("train.lrr=1"), doctest::Contains("--set train.lrr=1: key 'train.lrr': unknown key"),
+  CHECK(config::parse_set("train.seed=3").value.kind == Value::Kind::kInt);
+  CHECK(config::parse_set("profile.enabled=true").value.b);
+  CHECK(config::parse_set("eval.tasks=[\"mmlu\", \"piqa\"]").value.list.size() == 2);
+  CHECK(config::parse_set("model.scheme=shared-ffn").value.s == "shared-ffn");
+  CHECK(config::parse_set("model.scheme=\"a b\"").value.s == "a b");
+  CHECK_THROWS_WITH_AS(config::parse_set("train.lrr=1"), doctest::Contains("--set train.lrr=1: key 'train.lrr': unknown key"),
                        sharelab::ConfigError);
-  CHECK_THROWS_AS(parse_set("nonsense"), sharelab::ConfigError);
+  CHECK_THROWS_AS(config::parse_set("nonsense"), sharelab::ConfigError);
 
   RunConfig rc;
-  CHECK_THROWS_WITH_AS(assign(rc, parse_set("train.seq_len=abc")),
+  CHECK_THROWS_WITH_AS(assign(rc, config::parse_set("train.seq_len=abc")),
                        "--set train.seq_len=abc: key 'train.seq_len': expected an integer, got string \"abc\"",
                        sharelab::ConfigError);
-  assign(rc, parse_set("train.global_batch_tokens=2e5"));  // an integral float is an integer
+  assign(rc, config::parse_set("train.global_batch_tokens=2e5"));  // an integral float is an integer
   CHECK(rc.train.global_batch_tokens == 200000);
-  CHECK_THROWS_AS(assign(rc, parse_set("train.seed=-1")), sharelab::ConfigError);
+  CHECK_THROWS_AS(assign(rc, config::parse_set("train.seed=-1")), sharelab::ConfigError);
 }
 
 TEST_CASE("canonical JSON: sorted, exact, every section, the run id follows it") {
@@ -200,7 +202,7 @@ TEST_CASE("canonical JSON: sorted, exact, every section, the run id follows it")
   b = a;
   b.model.norm_eps = 1.00000001e-5;
   CHECK(b.run_id() != id);
-  CHECK(json_string("a\"b\\c\n") == "\"a\\\"b\\\\c\\u000a\"");
+  CHECK(config::json_string("a\"b\\c\n") == "\"a\\\"b\\\\c\\u000a\"");
 }
 
 TEST_CASE("every tests/bad_configs/*.toml fails with its expected one-line message") {

@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/h5_tensors.h"
 #include "arch/registry.h"
 #include "arch/weights.h"
@@ -58,8 +58,8 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-sweep::RunConfig tiny_run(const std::string& precision) {
-  sweep::RunConfig rc;
+config::RunConfig tiny_run(const std::string& precision) {
+  config::RunConfig rc;
   rc.sweep = "test";
   rc.name = "tiny";
   rc.preset = "debug";
@@ -86,7 +86,7 @@ sweep::RunConfig tiny_run(const std::string& precision) {
 
 TEST_CASE("overfitting one batch: loss < 0.5 x initial within 30 steps") {
   TempDir dir("overfit");
-  sweep::RunConfig rc = tiny_run("fp32");
+  config::RunConfig rc = tiny_run("fp32");
   rc.train.micro_batch = 4;
   rc.train.global_batch_tokens = 4 * 32;
   rc.train.tokens = 30 * rc.train.global_batch_tokens;
@@ -117,7 +117,7 @@ TEST_CASE("stop after the first checkpoint, resume: bit-identical to the uninter
   for (const char* precision : {"fp32", "bf16"}) {
     SUBCASE(precision) {
       TempDir a("full"), b("resumed");
-      const sweep::RunConfig rc = tiny_run(precision);
+      const config::RunConfig rc = tiny_run(precision);
       train::TrainOptions opt;
 
       opt.run_dir = a.path;
@@ -154,7 +154,7 @@ TEST_CASE("stop after the first checkpoint, resume: bit-identical to the uninter
 
 TEST_CASE("a checkpoint holds model, optimizer, RNG, cursor and config, and the newest two are kept") {
   TempDir dir("ckpt");
-  sweep::RunConfig rc = tiny_run("fp32");
+  config::RunConfig rc = tiny_run("fp32");
   rc.train.checkpoint_every_tokens = rc.train.global_batch_tokens;  // every step
   train::TrainOptions opt;
   opt.run_dir = dir.path;
@@ -186,7 +186,7 @@ TEST_CASE("a checkpoint holds model, optimizer, RNG, cursor and config, and the 
   CHECK(f.tensors.at("rng.torch_cpu").numel() > 0);
 
   // A run directory with a different config is refused rather than silently mixed.
-  sweep::RunConfig other = rc;
+  config::RunConfig other = rc;
   other.train.lr = 1e-3;
   MemorySource src2(40, 33, 512, 1);
   CHECK_THROWS_WITH_AS(train::train_on(other, opt, src2, nullptr), doctest::Contains("differs from this run's config"),
@@ -195,7 +195,7 @@ TEST_CASE("a checkpoint holds model, optimizer, RNG, cursor and config, and the 
 
 TEST_CASE("config errors surface before training") {
   TempDir dir("errors");
-  sweep::RunConfig rc = tiny_run("fp32");
+  config::RunConfig rc = tiny_run("fp32");
   rc.train.global_batch_tokens = 100;
   train::TrainOptions opt;
   opt.run_dir = dir.path;

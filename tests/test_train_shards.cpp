@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
 #include "arch/h5_tensors.h"
 #include "runner/data/manifest.h"
@@ -72,8 +72,8 @@ std::string prepare_shards(const std::string& root, int rows, bool hold_out = tr
   return dir;
 }
 
-sweep::RunConfig shakespeare_run(const std::string& data_dir) {
-  sweep::RunConfig rc;
+config::RunConfig shakespeare_run(const std::string& data_dir) {
+  config::RunConfig rc;
   rc.sweep = "test";
   rc.name = "shakespeare";
   rc.preset = "debug";
@@ -100,7 +100,7 @@ sweep::RunConfig shakespeare_run(const std::string& data_dir) {
 
 TEST_CASE("train_run on prepared shards: learns, repeats data visibly, records the run") {
   TempDir root("train_shards");
-  const sweep::RunConfig rc = shakespeare_run(prepare_shards(root.path, 300));
+  const config::RunConfig rc = shakespeare_run(prepare_shards(root.path, 300));
   store::ResultsStore db(root.path + "/results.db");
   store::RunRow row;
   row.run_id = rc.run_id();
@@ -145,7 +145,7 @@ TEST_CASE("train_run on prepared shards: learns, repeats data visibly, records t
 
 TEST_CASE("train_run refuses to validate on data without val rows, and trains when validation is off") {
   TempDir root("train_no_val");
-  sweep::RunConfig rc = shakespeare_run(prepare_shards(root.path, 100, /*hold_out=*/false));
+  config::RunConfig rc = shakespeare_run(prepare_shards(root.path, 100, /*hold_out=*/false));
   rc.train.tokens = 4 * rc.train.global_batch_tokens;
   train::TrainOptions opt;
   opt.run_dir = root.path + "/run";
@@ -166,7 +166,7 @@ TEST_CASE("train_run refuses to validate on data without val rows, and trains wh
 
 TEST_CASE("train_run: stopped after the first checkpoint and resumed, bit-identical through the ShardLoader") {
   TempDir root("train_shards_resume");
-  sweep::RunConfig rc = shakespeare_run(prepare_shards(root.path, 120));
+  config::RunConfig rc = shakespeare_run(prepare_shards(root.path, 120));
   rc.train.tokens = 30 * rc.train.global_batch_tokens;  // > 1 epoch of 108 train rows: crosses a pass boundary
   rc.train.checkpoint_every_tokens = 12 * rc.train.global_batch_tokens;
   rc.train.precision = "bf16";

@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/model.h"
 #include "arch/registry.h"
 #include "runner/train/adamw.h"
@@ -38,7 +38,7 @@ TEST_CASE("LR: linear warm-up, cosine to min_lr at the last step") {
 }
 
 TEST_CASE("train validation: accumulation must divide, budget >= one step") {
-  sweep::TrainConfig t;
+  config::TrainConfig t;
   t.seq_len = 128;
   t.micro_batch = 8;
   t.global_batch_tokens = 1000;

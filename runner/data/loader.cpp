@@ -15,7 +15,7 @@
 #include <iostream>
 #include <numeric>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/manifest.h"
 #include "runner/data/shard_file.h"
 

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/json.h"
 
 namespace sharelab::data {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/sha256.h"
 
 namespace sharelab::data {

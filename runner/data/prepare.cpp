@@ -15,8 +15,8 @@
 #include <optional>
 #include <thread>
 
-#include "arch/errors.h"
-#include "arch/atomic_file.h"
+#include "common/errors.h"
+#include "common/atomic_file.h"
 #include "runner/data/progress.h"
 #include "runner/data/readers.h"
 #include "runner/data/sha256.h"

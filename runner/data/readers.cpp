@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/json.h"
 
 namespace sharelab::data {

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::data {
 

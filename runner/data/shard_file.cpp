@@ -11,8 +11,8 @@
 
 #include <cstring>
 
-#include "arch/errors.h"
-#include "arch/atomic_file.h"
+#include "common/errors.h"
+#include "common/atomic_file.h"
 
 namespace sharelab::data {
 

@@ -17,8 +17,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "arch/errors.h"
-#include "arch/atomic_file.h"
+#include "common/errors.h"
+#include "common/atomic_file.h"
 
 extern char** environ;
 

@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/sha256.h"
 #include "runner/data/spm_library.h"
 

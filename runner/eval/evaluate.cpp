@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <map>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/eval/evaluate_internal.h"
 #include "runner/eval/fewshot.h"
 #include "runner/eval/metrics.h"

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/loader.h"
 #include "runner/data/tokenizer.h"
 #include "runner/eval/evaluate_internal.h"

@@ -3,7 +3,8 @@
 
 #include <random>
 
-#include "arch/errors.h"
+#include "common/errors.h"
+#include "common/stable_hash.h"
 
 namespace sharelab::eval {
 
@@ -14,12 +15,6 @@ uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   return x ^ (x >> 31);
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
 }
 
 }  // namespace
@@ -40,7 +35,7 @@ std::vector<int64_t> choose_shots(const TaskData& task, int64_t doc_index, int64
     cand.reserve(n);
     for (int64_t i = 0; i < n; ++i)
       if (!own || i != doc_index) cand.push_back(i);
-    std::mt19937_64 rng(splitmix64(seed ^ fnv1a(task.name) ^ splitmix64(uint64_t(doc_index))));
+    std::mt19937_64 rng(splitmix64(seed ^ fnv1a64(task.name) ^ splitmix64(uint64_t(doc_index))));
     // Partial Fisher-Yates: the first k of a uniform random permutation (sampling without replacement).
     for (int64_t i = 0; i < k && i < int64_t(cand.size()); ++i) {
       std::uniform_int_distribution<int64_t> pick(i, int64_t(cand.size()) - 1);

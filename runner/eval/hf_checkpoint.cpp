@@ -8,7 +8,7 @@
 #include <fstream>
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/h5_tensors.h"
 #include "arch/weights.h"
 #include "runner/eval/read_util.h"

@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/h5_tensors.h"
 #include "arch/weights.h"
 #include "runner/eval/hf_checkpoint.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::eval {
 

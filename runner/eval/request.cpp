@@ -1,7 +1,7 @@
 // Request encoding and rolling windows (see request.h).
 #include "runner/eval/request.h"
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/eval/text_util.h"
 
 namespace sharelab::eval {

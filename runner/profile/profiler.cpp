@@ -17,8 +17,9 @@
 #include <thread>
 
 #include "arch/accounting.h"
-#include "arch/cpu_allocator.h"
-#include "arch/errors.h"
+#include "kernels/cpu_allocator.h"
+#include "common/errors.h"
+#include "common/stable_hash.h"
 #include "arch/model.h"
 #include "arch/weights.h"
 
@@ -109,9 +110,7 @@ std::string json_array(const std::vector<double>& v, int decimals) {
 }
 
 std::string spec_hash(const arch::ModelSpec& spec) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : arch::spec_to_text(spec)) h = (h ^ c) * 1099511628211ull;
-  return fmt::format("{:016x}", h);
+  return stable_hash(arch::spec_to_text(spec));
 }
 
 // The 1-minute load average: on a shared machine a busy neighbour inflates every latency, so each
@@ -225,7 +224,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   if (!o.keep_checkpoint) fs::remove(ckpt);
   // The load's staging tensors now sit idle in the caching CPU allocator (up to its 4 GiB bound):
   // hand them back, so that the forwards run and the peak is measured beside the model alone.
-  arch::release_cpu_cache();
+  kernels::release_cpu_cache();
 
   // --- forward: warm-up, then timed repeats ---
   torch::NoGradGuard no_grad;

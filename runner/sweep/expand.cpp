@@ -7,9 +7,10 @@
 #include <map>
 #include <set>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/registry.h"
-#include "runner/sweep/config_fields.h"
+#include "runner/config/config_fields.h"
+#include "runner/config/toml_value.h"
 
 namespace sharelab::sweep {
 
@@ -61,7 +62,7 @@ void check_run(const RunConfig& rc, const Resolver& r, const std::string& file) 
   } catch (const ConfigError& e) {
     throw ConfigError(file + ": run '" + rc.name + "': " + e.what());
   }
-  const TrainConfig& t = rc.train;
+  const config::TrainConfig& t = rc.train;
   if (t.seq_len <= 0) r.fail("train.seq_len", "must be positive");
   if (t.micro_batch <= 0) r.fail("train.micro_batch", "must be positive");
   if (t.seq_len > rc.model.max_seq_len)
@@ -73,7 +74,7 @@ void check_run(const RunConfig& rc, const Resolver& r, const std::string& file) 
                                             " is not a positive multiple of micro_batch x seq_len = " +
                                             std::to_string(row_tokens));
   if (t.steps() < 1)
-    r.fail("train.tokens", "budget " + json_number(t.tokens) + " tokens is less than one optimizer step (" +
+    r.fail("train.tokens", "budget " + config::json_number(t.tokens) + " tokens is less than one optimizer step (" +
                                std::to_string(t.global_batch_tokens) + " tokens = train.global_batch_tokens)");
   if (!(t.lr > 0)) r.fail("train.lr", "must be positive");
   if (t.warmup_steps < 0) r.fail("train.warmup_steps", "must be >= 0");
@@ -149,7 +150,7 @@ void apply_profile(RunConfig& rc, const ScaleProfile& p) {
 
 std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions& opt) {
   std::vector<Assignment> sets;
-  for (const auto& s : opt.sets) sets.push_back(parse_set(s));
+  for (const auto& s : opt.sets) sets.push_back(config::parse_set(s));
   const std::string scale = opt.profile.empty() ? sweep.scale : opt.profile;
   const ScaleProfile profile =
       load_profile(scale, sweep.path, opt.profile.empty() ? (sweep.scale_where.empty() ? sweep.path : sweep.scale_where)

@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "runner/sweep/run_config.h"
+#include "runner/config/run_config.h"
 #include "runner/sweep/sweep_file.h"
 
 namespace sharelab::sweep {
+
+using config::RunConfig;
 
 extern const char* const kPrecedence;  // the line above, for --help and the plan
 

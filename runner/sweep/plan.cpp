@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "arch/accounting.h"
-#include "runner/sweep/config_fields.h"
+#include "runner/config/config_fields.h"
 
 namespace sharelab::sweep {
 
@@ -22,25 +22,12 @@ constexpr double kCpuTrainFlopsPerCoreFp32 = 60e9;
 // GPU: an A100's 312 TFLOP/s bf16 peak at 40% model FLOPs utilisation (arch/cost_model.h).
 constexpr double kGpuTrainFlops = 312e12 * 0.40;
 
-int threads_of(const RunConfig& rc) {
-  if (rc.train.threads > 0) return rc.train.threads;
-  const unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? int(n) : 1;
-}
-
 }  // namespace
-
-std::string geometry_key(const RunConfig& rc) {
-  const std::string text = section_json(rc, "model") + fmt::format("|seq={}|micro={}|{}|{}|threads={}", rc.train.seq_len,
-                                                                    rc.train.micro_batch, rc.train.precision,
-                                                                    rc.train.device, threads_of(rc));
-  return stable_hash(text);
-}
 
 double assumed_train_flops(const RunConfig& rc) {
   if (rc.train.device != "cpu") return kGpuTrainFlops;
   const double per_core = rc.train.precision == "bf16" ? kCpuTrainFlopsPerCoreBf16 : kCpuTrainFlopsPerCoreFp32;
-  return per_core * threads_of(rc);
+  return per_core * rc.train.threads_or_cores();
 }
 
 std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::ResultsStore* store) {
@@ -58,7 +45,7 @@ std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::Resul
     r.steps = rc.train.steps();
     r.tokens = double(r.steps) * double(rc.train.global_batch_tokens);  // whole steps are trained
     std::vector<double> measured;
-    if (store) measured = store->measured_tokens_per_s(geometry_key(rc));
+    if (store) measured = store->measured_tokens_per_s(rc.geometry_key());
     if (!measured.empty()) {
       r.projected_s = r.tokens / measured.front();
       r.projected_from = fmt::format("measured {:.0f} tok/s", measured.front());

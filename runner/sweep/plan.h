@@ -25,9 +25,6 @@ struct PlanRow {
   std::string projected_from;  // "measured N tok/s" or "FLOPs at X GFLOP/s (assumed)"
 };
 
-// What sets training throughput: model geometry, sequence, micro-batch, precision, device, threads.
-std::string geometry_key(const RunConfig& rc);
-
 // Training FLOP/s assumed when nothing was measured (see plan.cpp for the measurement).
 double assumed_train_flops(const RunConfig& rc);
 

@@ -8,8 +8,9 @@
 #include <filesystem>
 #include <set>
 
-#include "arch/errors.h"
-#include "runner/sweep/config_fields.h"
+#include "common/errors.h"
+#include "runner/config/config_fields.h"
+#include "runner/config/toml_value.h"
 
 namespace sharelab::sweep {
 
@@ -40,56 +41,19 @@ toml::table parse_toml_file(const std::string& path) {
   }
 }
 
-// A TOML value as a sweep Value; tables, dates and mixed arrays are not configuration values.
-Value to_value(const toml::node& n, const std::string& where, const std::string& key) {
-  Value v;
-  if (auto x = n.as_integer()) {
-    v.kind = Value::Kind::kInt;
-    v.i = x->get();
-  } else if (auto f = n.as_floating_point()) {
-    v.kind = Value::Kind::kFloat;
-    v.f = f->get();
-  } else if (auto b = n.as_boolean()) {
-    v.kind = Value::Kind::kBool;
-    v.b = b->get();
-  } else if (auto s = n.as_string()) {
-    v.kind = Value::Kind::kString;
-    v.s = s->get();
-  } else if (auto a = n.as_array()) {
-    v.kind = Value::Kind::kStringList;
-    for (const auto& el : *a) {
-      if (!el.is_string()) fail_at(where, key, "expected a list of strings, got a list holding other types");
-      v.list.push_back(el.as_string()->get());
-    }
-  } else {
-    fail_at(where, key, "expected a number, boolean, string or list of strings");
-  }
-  return v;
-}
-
-void check_key(const std::string& where, const std::string& path) {
-  if (is_known_key(path)) return;
-  const auto dot = path.find('.');
-  const std::string sec = path.substr(0, dot);
-  const auto& secs = config_sections();
-  if (std::find(secs.begin(), secs.end(), sec) == secs.end())
-    fail_at(where, path, "unknown section '" + sec + "' (known: " + join(secs) + ")");
-  fail_at(where, path, "unknown key (known: " + section_keys(sec) + ")");
-}
-
 // The keys of one section table as assignments "section.key", in file order of appearance.
 void read_section(const std::string& file, const std::string& section, const toml::table& t,
                   std::vector<Assignment>& out) {
   for (auto&& [k, v] : t) {
     const std::string path = section + "." + std::string(k.str());
     const std::string where = loc(file, k.source());
-    check_key(where, path);  // also rejects sub-tables: no section has any
-    out.push_back({path, to_value(v, where, path), where});
+    config::check_key(where, path);  // also rejects sub-tables: no section has any
+    out.push_back({path, config::value_from_toml(v, where, path), where});
   }
 }
 
 bool is_section(const std::string& k) {
-  const auto& s = config_sections();
+  const auto& s = config::config_sections();
   return std::find(s.begin(), s.end(), k) != s.end();
 }
 
@@ -107,7 +71,7 @@ RunEntry read_run(const std::string& file, const toml::table& t, const std::stri
     } else if (is_section(key)) {
       fail_at(where, kind + "." + key, "expected a table of overrides, e.g. " + key + ".KEY = VALUE");
     } else {
-      fail_at(where, kind + "." + key, "unknown key (known: name, " + join(config_sections()) + ")");
+      fail_at(where, kind + "." + key, "unknown key (known: name, " + join(config::config_sections()) + ")");
     }
   }
   if (r.name.empty()) fail_at(r.where, kind + ".name", "every [[" + kind + "]] needs a name");
@@ -119,15 +83,15 @@ void read_grid(const std::string& file, const toml::table& t, const std::string&
   for (auto&& [k, v] : t) {
     const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     const std::string where = loc(file, k.source());
-    if (v.is_table() && !is_known_key(path)) {
+    if (v.is_table() && !config::is_known_key(path)) {
       read_grid(file, *v.as_table(), path, out);
       continue;
     }
-    check_key(where, path);
+    config::check_key(where, path);
     const toml::array* a = v.as_array();
     if (!a || a->empty()) fail_at(where, "grid." + path, "expected a non-empty list of alternatives");
     GridAxis ax{path, {}, where};
-    for (const auto& el : *a) ax.values.push_back(to_value(el, where, "grid." + path));
+    for (const auto& el : *a) ax.values.push_back(config::value_from_toml(el, where, "grid." + path));
     out.push_back(std::move(ax));
   }
 }
@@ -188,7 +152,7 @@ void read_file_into(const std::string& path, SweepFile& sf, std::vector<std::str
       read_grid(path, *v.as_table(), "", grid);
       has_grid = true;
     } else {
-      fail_at(where, key, "unknown key (known: meta, scale, " + join(config_sections()) + ", run, variant, grid)");
+      fail_at(where, key, "unknown key (known: meta, scale, " + join(config::config_sections()) + ", run, variant, grid)");
     }
   }
   // [[run]] sorts before [[variant]] in toml++'s key order; both lists keep their file order.
@@ -209,26 +173,6 @@ SweepFile load_sweep(const std::string& path) {
   for (const auto& r : sf.runs)
     if (!names.insert(r.name).second) fail_at(r.where, "run.name", "run name '" + r.name + "' is used twice");
   return sf;
-}
-
-Assignment parse_set(const std::string& assignment) {
-  const std::string where = "--set " + assignment;
-  const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw ConfigError(where + ": expected section.key=value, e.g. train.lr=1e-3");
-  Assignment a;
-  a.path = assignment.substr(0, eq);
-  a.where = where;
-  check_key(where, a.path);
-  const std::string text = assignment.substr(eq + 1);
-  try {
-    const toml::table t = toml::parse("v = " + text, std::string_view("--set"));
-    a.value = to_value(*t.get("v"), where, a.path);
-  } catch (const toml::parse_error&) {
-    a.value.kind = Value::Kind::kString;  // a bare word: --set model.scheme=shared-ffn
-    a.value.s = text;
-  }
-  return a;
 }
 
 ScaleProfile load_profile(const std::string& name, const std::string& sweep_path, const std::string& where) {
@@ -291,7 +235,7 @@ ScaleProfile load_profile(const std::string& name, const std::string& sweep_path
                   "(width comes from [scale] width)");
       p.set.insert(p.set.end(), sec.begin(), sec.end());
     } else {
-      fail_at(kwhere, key, "unknown key (known: meta, scale, " + join(config_sections()) + ")");
+      fail_at(kwhere, key, "unknown key (known: meta, scale, " + join(config::config_sections()) + ")");
     }
   }
   return p;

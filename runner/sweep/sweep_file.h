@@ -7,9 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "runner/sweep/value.h"
+#include "runner/config/value.h"
 
 namespace sharelab::sweep {
+
+using config::Assignment;
+using config::Value;
 
 // One [[run]] / [[variant]] table: its name and its overrides.
 struct RunEntry {
@@ -39,10 +42,6 @@ struct SweepFile {
 
 // Reads FILE and its `[meta] extends` chain (paths relative to the file that names them).
 SweepFile load_sweep(const std::string& path);
-
-// `--set key=value`: the value is TOML ("3e-4", "true", "[\"a\"]", "\"x\""); a bare word that is
-// not valid TOML is taken as a string, so `--set model.preset=debug` works.
-Assignment parse_set(const std::string& assignment);
 
 // A scale profile (configs/profiles/NAME.toml): shrinks width by [scale] width, keeping depth and
 // the sharing pattern, and sets absolute values for vocab, sequence, batch, budget and the rest.

@@ -46,7 +46,7 @@ void fused_step(float* p, const float* g, float* m, float* v, int64_t n, const S
       const float pi = p[i] * k.decay;
       float mi = m[i] * k.b1 + k.one_minus_b1 * gi;
       float vi = v[i] * k.b2 + k.one_minus_b2 * (gi * gi);
-      // Denormals flushed here, not just by the FTZ flag (arch/cpu_runtime.h), which OpenMP's worker
+      // Denormals flushed here, not just by the FTZ flag (kernels/cpu_runtime.h), which OpenMP's worker
       // threads do not inherit: v of a never-updated row decays into them and sqrt/div slow ~100x.
       // (The one departure from the op-by-op form: it keeps them.)
       mi = std::fabs(mi) < kTiny ? 0.0f : mi;

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/weights.h"
 
 namespace sharelab::train {

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "arch/cpu_gemm.h"
+#include "kernels/cpu_gemm.h"
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -26,8 +26,8 @@ double measured_matmul_flops(const torch::Device& device, bool bf16, int64_t n, 
   double best = 1e30;
   for (int i = 0; i < 6; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    // The product the model runs: arch::matmul routes fp32 CPU to oneDNN (arch/cpu_gemm.h).
-    auto c = arch::matmul(a.unsqueeze(0), b.unsqueeze(0));
+    // The product the model runs: kernels::matmul routes fp32 CPU to oneDNN (kernels/cpu_gemm.h).
+    auto c = kernels::matmul(a.unsqueeze(0), b.unsqueeze(0));
     if (device.is_cuda()) (void)c.sum().item<double>();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (i > 0) best = std::min(best, s);  // the first product warms up the kernels

@@ -1,4 +1,4 @@
-// config.json -> RunConfig through the sweep's own typed assignment (runner/sweep/config_fields.h),
+// config.json -> RunConfig through the sweep's own typed assignment (runner/config/config_fields.h),
 // so the keys and their checks are those of a sweep file.
 #include "runner/train/run_json.h"
 
@@ -7,16 +7,16 @@
 #include <fstream>
 #include <sstream>
 
-#include "arch/errors.h"
-#include "runner/sweep/config_fields.h"
+#include "common/errors.h"
+#include "runner/config/config_fields.h"
 
 namespace sharelab::train {
 
 namespace {
 
-sweep::Value to_value(const nlohmann::json& j, const std::string& where) {
-  sweep::Value v;
-  using K = sweep::Value::Kind;
+config::Value to_value(const nlohmann::json& j, const std::string& where) {
+  config::Value v;
+  using K = config::Value::Kind;
   if (j.is_boolean()) {
     v.kind = K::kBool;
     v.b = j.get<bool>();
@@ -43,7 +43,7 @@ sweep::Value to_value(const nlohmann::json& j, const std::string& where) {
 
 }  // namespace
 
-sweep::RunConfig run_config_from_json(const std::string& text, const std::string& path) {
+config::RunConfig run_config_from_json(const std::string& text, const std::string& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
@@ -51,7 +51,7 @@ sweep::RunConfig run_config_from_json(const std::string& text, const std::string
     throw ConfigError(path + ": not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!j.is_object()) throw ConfigError(path + ": expected a JSON object");
-  sweep::RunConfig rc;
+  config::RunConfig rc;
   auto str = [&](const char* key) -> std::string {
     if (!j.contains(key) || !j[key].is_string()) throw ConfigError(path + ": key '" + key + "': expected a string");
     return j[key].get<std::string>();
@@ -61,11 +61,11 @@ sweep::RunConfig run_config_from_json(const std::string& text, const std::string
   rc.preset = str("preset");
   rc.scale = str("scale");
   rc.model.name = rc.preset;  // the spec's name is the preset's (arch::resolve_preset)
-  for (const auto& sec : sweep::config_sections()) {
+  for (const auto& sec : config::config_sections()) {
     if (!j.contains(sec) || !j[sec].is_object()) throw ConfigError(path + ": section '" + sec + "': expected an object");
     for (const auto& [key, value] : j[sec].items()) {
       const std::string where = path + ": key '" + sec + "." + key + "'";
-      sweep::assign(rc, {sec + "." + key, to_value(value, where), path});
+      config::assign(rc, {sec + "." + key, to_value(value, where), path});
     }
   }
   std::string again = rc.canonical_json();
@@ -75,7 +75,7 @@ sweep::RunConfig run_config_from_json(const std::string& text, const std::string
   return rc;
 }
 
-sweep::RunConfig load_run_config(const std::string& path) {
+config::RunConfig load_run_config(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw ConfigError(path + ": cannot read (expected a run directory's config.json)");
   std::stringstream ss;

@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "runner/sweep/run_config.h"
+#include "runner/config/run_config.h"
 
 namespace sharelab::train {
 
 // ConfigError naming `path` and the key for malformed JSON, unknown keys or wrong types.
-sweep::RunConfig run_config_from_json(const std::string& text, const std::string& path);
-sweep::RunConfig load_run_config(const std::string& path);  // reads the file
+config::RunConfig run_config_from_json(const std::string& text, const std::string& path);
+config::RunConfig load_run_config(const std::string& path);  // reads the file
 
 }  // namespace sharelab::train

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "arch/accounting.h"
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "arch/h5_tensors.h"
 #include "arch/model.h"
 #include "runner/train/adamw.h"
@@ -77,8 +77,8 @@ int resolve_threads(int threads) {
   return hw ? int(hw) : 1;
 }
 
-TrainResult train_on(const sweep::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val) {
-  const sweep::TrainConfig& tc = run.train;
+TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val) {
+  const config::TrainConfig& tc = run.train;
   run.model.validate();
   validate_train(tc);
   if (tc.seq_len > run.model.max_seq_len)

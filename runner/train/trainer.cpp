@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 #include "runner/data/loader.h"
 #include "runner/data/manifest.h"
 #include "runner/train/train_loop.h"
@@ -28,13 +28,13 @@ class ShardSource : public BatchSource {
   data::ShardLoader loader_;
 };
 
-bool wants_validation(const sweep::RunConfig& run) {
+bool wants_validation(const config::RunConfig& run) {
   return run.train.val_batches > 0 && run.train.val_every_tokens > 0;
 }
 
 }  // namespace
 
-void check_run_data(const sweep::RunConfig& run) {
+void check_run_data(const config::RunConfig& run) {
   if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
   const data::Manifest m = data::Manifest::load(run.data.dir);
   if (m.vocab_size > run.model.vocab_size)
@@ -48,7 +48,7 @@ void check_run_data(const sweep::RunConfig& run) {
         run.data.dir, run.train.val_batches));
 }
 
-TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt) {
+TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt) {
   check_run_data(run);
   const data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
   ShardSource train(run.data.dir, "train", lo);

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "runner/store/results_store.h"
-#include "runner/sweep/run_config.h"
+#include "runner/config/run_config.h"
 
 namespace sharelab::train {
 
@@ -34,11 +34,11 @@ struct TrainOptions {
 // With opt.store: train series points (every log step), val points (every validation) and, when
 // the run finishes, its scalars. The run row itself (begin_run / finish_run) belongs to the
 // caller (`runner sweep`, `runner train`, `runner resume`), which knows the sweep and geometry.
-TrainResult train_run(const sweep::RunConfig& run, const TrainOptions& opt);
+TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt);
 
 // The run's data folder fits the run: prepared, ids within model.vocab_size, and validation rows
 // when the run asks for validation. ConfigError otherwise. train_run checks it too; callers check
 // first so that a refused run leaves no row in the results database.
-void check_run_data(const sweep::RunConfig& run);
+void check_run_data(const config::RunConfig& run);
 
 }  // namespace sharelab::train

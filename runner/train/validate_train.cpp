@@ -1,15 +1,15 @@
-// Semantic validation of sweep::TrainConfig.
+// Semantic validation of config::TrainConfig.
 #include "runner/train/validate_train.h"
 
 #include <sstream>
 
-#include "arch/errors.h"
+#include "common/errors.h"
 
 namespace sharelab::train {
 
 namespace {
 
-using sweep::TrainConfig;
+using config::TrainConfig;
 
 std::string num(double v) {
   std::ostringstream o;

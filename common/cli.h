@@ -1,0 +1,35 @@
+// Shared Boost.Program_options plumbing for the runner's subcommands: parse with a clear one-line
+// error, --help on every command.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/errors.h"
+
+namespace sharelab::runner {
+
+namespace po = boost::program_options;
+
+// Parses `args` into `vm`. Returns false (after printing usage) when --help was given.
+inline bool parse_command(const std::string& usage, po::options_description& opts,
+                          const po::positional_options_description& pos, const std::vector<std::string>& args,
+                          po::variables_map& vm) {
+  opts.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: " << usage << "\n\n" << opts << "\n";
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw ConfigError(std::string(e.what()) + " (usage: " + usage + "; see --help)");
+  }
+  return true;
+}
+
+}  // namespace sharelab::runner

@@ -1,0 +1,123 @@
+// `runner train PRESET --data DIR [--set section.key=value ...]`: one ad-hoc run, and
+// `runner resume RUN_DIR_OR_ID`: continue a run from its directory's latest checkpoint.
+// Both record the run in the results database (run row, series, scalars) unless --no-db.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+
+#include "common/errors.h"
+#include "arch/registry.h"
+#include "common/cli.h"
+#include "runner/commands.h"
+#include "runner/store/results_store.h"
+#include "runner/train/run_json.h"
+#include "runner/config/config_fields.h"
+#include "runner/config/toml_value.h"
+#include "runner/config/run_row.h"
+#include "runner/sweep/sweep_file.h"
+#include "runner/train/validate_train.h"
+#include "runner/train/train_loop.h"
+#include "runner/train/trainer.h"
+
+namespace sharelab::runner {
+
+namespace {
+
+// Train (or resume) `rc` in `run_dir`, recording it in `db` ("" = no database).
+int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const std::string& db,
+                     double stop_after_tokens) {
+  train::check_run_data(rc);  // a refused run leaves no row behind
+  std::unique_ptr<store::ResultsStore> store;
+  if (!db.empty()) {
+    if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
+    store = std::make_unique<store::ResultsStore>(db);
+    store->begin_run(config::make_run_row(rc));
+  }
+  train::TrainOptions opt;
+  opt.run_dir = run_dir;
+  opt.store = store.get();
+  opt.resume = true;
+  opt.stop_after_tokens = stop_after_tokens;
+  train::TrainResult r;
+  try {
+    r = train::train_run(rc, opt);
+  } catch (...) {
+    if (store) store->finish_run(rc.run_id(), "failed");
+    throw;
+  }
+  if (store && r.finished) store->finish_run(rc.run_id(), "finished");
+  fmt::print("run {} {}: steps {} tokens {:.6g} epochs {:.3f} tokens/s {:.1f}\n", rc.run_id(),
+             r.finished ? "finished" : "stopped", r.steps, r.tokens, r.epochs, r.tokens_per_s);
+  fmt::print("final_train_loss {:.17g}\n", r.final_train_loss);
+  if (r.final_val_loss > 0) fmt::print("final_val_loss {:.17g}\n", r.final_val_loss);
+  fmt::print("checkpoint {}\nrun_dir {}\n", r.final_checkpoint, run_dir);
+  if (store) fmt::print("results {}\n", store->path());
+  return 0;
+}
+
+}  // namespace
+
+int cmd_train(const Args& args) {
+  po::options_description opts("runner train");
+  std::string preset, data, name, runs_dir, db;
+  std::vector<std::string> sets;
+  bool no_db = false;
+  double stop_after = 0;
+  opts.add_options()("preset", po::value(&preset)->required(), "preset name (runner presets)")(
+      "data", po::value(&data)->required(), "prepared data directory (runner data prepare)")(
+      "set", po::value(&sets)->multitoken()->composing(), "override: model.KEY=V, train.KEY=V, data.KEY=V (repeatable)")(
+      "name", po::value(&name)->default_value(""), "run name (default: the preset)")(
+      "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "runs live in RUNS_DIR/<run_id>")(
+      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
+      "stop-after-tokens", po::value(&stop_after)->default_value(0),
+      "stop after the first checkpoint at or past this many tokens (not a finished run)");
+  po::positional_options_description pos;
+  pos.add("preset", 1);
+  po::variables_map vm;
+  if (!parse_command("runner train PRESET --data DIR [--set section.key=value ...]", opts, pos, args, vm)) return 0;
+
+  config::RunConfig rc;
+  rc.sweep = "adhoc";
+  rc.preset = preset;
+  rc.scale = "custom";
+  rc.data.dir = data;
+  rc.model = arch::resolve_preset(preset);
+  // The sweep's typed assignment: the same keys, types and messages as `runner sweep --set`.
+  for (const auto& s : sets) config::assign(rc, config::parse_set(s));
+  rc.model.validate();
+  rc.name = name.empty() ? preset : name;
+  train::validate_train(rc.train);
+  const std::string run_dir = runs_dir + "/" + rc.run_id();
+  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after);
+}
+
+int cmd_resume(const Args& args) {
+  po::options_description opts("runner resume");
+  std::string run, runs_dir, db;
+  bool no_db = false;
+  double stop_after = 0;
+  opts.add_options()("run", po::value(&run)->required(), "run directory, or run id under --runs-dir")(
+      "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "where run ids are looked up")(
+      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
+      "stop-after-tokens", po::value(&stop_after)->default_value(0), "stop again after this many tokens (tests)");
+  po::positional_options_description pos;
+  pos.add("run", 1);
+  po::variables_map vm;
+  if (!parse_command("runner resume RUN_DIR_OR_ID [--runs-dir DIR] [--db FILE]", opts, pos, args, vm)) return 0;
+
+  std::string run_dir = run;
+  if (!std::filesystem::exists(run_dir + "/config.json")) run_dir = runs_dir + "/" + run;
+  if (!std::filesystem::exists(run_dir + "/config.json"))
+    throw ConfigError("runner resume: '" + run + "' is neither a run directory nor a run id under " + runs_dir +
+                      " (no config.json)");
+  const config::RunConfig rc = train::load_run_config(run_dir + "/config.json");
+  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after);
+}
+
+}  // namespace sharelab::runner

@@ -1,0 +1,83 @@
+// One fully resolved run: model + recipe + data + eval + profile settings. A sweep expands into
+// RunConfigs; the runner trains, evaluates and profiles each. Every field is a TOML key (section
+// `[model]`, `[train]`, `[data]`, `[eval]`, `[profile]`) and a `--set section.key=value` override.
+// Defaults are the papers' recipe (MobiLlama Sec. 3.3 / LLaMA): AdamW 0.9/0.95, eps 1e-8, weight
+// decay 0.1 (not on norms), peak LR 3e-4 cosine to 3e-5, 2000 warm-up steps, clip 1.0, seq 2048.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "arch/model_spec.h"
+
+namespace sharelab::config {
+
+struct TrainConfig {
+  double lr = 3e-4;
+  double min_lr = 3e-5;
+  int64_t warmup_steps = 2000;
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double adam_eps = 1e-8;
+  double weight_decay = 0.1;  // applied to matrices and embeddings, not to norm weights
+  double grad_clip = 1.0;
+  int64_t seq_len = 2048;
+  int64_t global_batch_tokens = 800 * 2048;  // MobiLlama: 800 sequences of 2048 per step
+  int64_t micro_batch = 8;                   // rows per forward/backward; accumulation fills the rest
+  double tokens = 120e9;                     // budget (tokens trained on)
+  std::string precision = "bf16";            // "bf16" (autocast) or "fp32"
+  uint64_t seed = 0;                         // initialisation and data order
+  double checkpoint_every_tokens = 5e9;
+  double val_every_tokens = 1e9;
+  int64_t val_batches = 20;                  // micro-batches of held-out data per validation
+  int64_t log_every_steps = 10;
+  int threads = 0;                           // 0 = all cores
+  std::string device = "cpu";                // "cpu" or "cuda" / "cuda:N"
+
+  int64_t steps() const;                     // tokens / global_batch_tokens, rounded down
+  int64_t accumulation() const;              // global_batch_tokens / (micro_batch x seq_len)
+  int threads_or_cores() const;              // threads, or all cores when 0
+};
+
+struct DataConfig {
+  std::string dir;        // prepared shards (runner data prepare); created from `mix` if absent
+  std::string mix;        // data-mix TOML used to prepare `dir`
+  std::string tokenizer;  // SentencePiece model; "" = train one per the mix file
+};
+
+struct EvalConfig {
+  std::vector<std::string> tasks;  // empty = no evaluation
+  int64_t limit = 0;               // examples per task, 0 = all
+  std::string protocol = "mobilellm";  // "mobilellm" (all 0-shot) or "leaderboard-v1"
+  std::string tasks_dir = "../shared/data";
+  int64_t batch = 8;
+};
+
+struct ProfileConfig {
+  bool enabled = false;
+  int64_t batch = 1;
+  int64_t seq = 2048;
+  int64_t warmup = 2;
+  int64_t repeats = 10;
+  std::vector<std::string> dtypes = {"fp32", "bf16"};
+};
+
+struct RunConfig {
+  std::string sweep;   // sweep name ([meta] name)
+  std::string name;    // run name within the sweep (unique)
+  std::string preset;  // registry preset the model started from
+  std::string scale;   // scale profile applied ("paper", "cpu", "smoke", ...)
+  arch::ModelSpec model;
+  TrainConfig train;
+  DataConfig data;
+  EvalConfig eval;
+  ProfileConfig profile;
+
+  std::string canonical_json() const;  // sorted keys, every field: stored in the DB
+  std::string run_id() const;          // stable_hash of canonical_json (16 hex digits)
+  // What sets training throughput: model geometry, sequence, micro-batch, precision, device, threads.
+  std::string geometry_key() const;
+};
+
+}  // namespace sharelab::config

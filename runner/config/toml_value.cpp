@@ -1,0 +1,77 @@
+// TOML -> config values and `--set` flags (see toml_value.h).
+#include "runner/config/toml_value.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+
+#include "common/errors.h"
+#include "runner/config/config_fields.h"
+
+namespace sharelab::config {
+
+namespace {
+
+[[noreturn]] void fail_at(const std::string& where, const std::string& key, const std::string& what) {
+  throw ConfigError(where + ": key '" + key + "': " + what);
+}
+
+}  // namespace
+
+Value value_from_toml(const toml::node& n, const std::string& where, const std::string& key) {
+  Value v;
+  if (auto x = n.as_integer()) {
+    v.kind = Value::Kind::kInt;
+    v.i = x->get();
+  } else if (auto f = n.as_floating_point()) {
+    v.kind = Value::Kind::kFloat;
+    v.f = f->get();
+  } else if (auto b = n.as_boolean()) {
+    v.kind = Value::Kind::kBool;
+    v.b = b->get();
+  } else if (auto s = n.as_string()) {
+    v.kind = Value::Kind::kString;
+    v.s = s->get();
+  } else if (auto a = n.as_array()) {
+    v.kind = Value::Kind::kStringList;
+    for (const auto& el : *a) {
+      if (!el.is_string()) fail_at(where, key, "expected a list of strings, got a list holding other types");
+      v.list.push_back(el.as_string()->get());
+    }
+  } else {
+    fail_at(where, key, "expected a number, boolean, string or list of strings");
+  }
+  return v;
+}
+
+void check_key(const std::string& where, const std::string& path) {
+  if (is_known_key(path)) return;
+  const std::string sec = path.substr(0, path.find('.'));
+  const auto& secs = config_sections();
+  if (std::find(secs.begin(), secs.end(), sec) == secs.end())
+    fail_at(where, path, fmt::format("unknown section '{}' (known: {})", sec, fmt::join(secs, ", ")));
+  fail_at(where, path, "unknown key (known: " + section_keys(sec) + ")");
+}
+
+Assignment parse_set(const std::string& assignment) {
+  const std::string where = "--set " + assignment;
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError(where + ": expected section.key=value, e.g. train.lr=1e-3");
+  Assignment a;
+  a.path = assignment.substr(0, eq);
+  a.where = where;
+  check_key(where, a.path);
+  const std::string text = assignment.substr(eq + 1);
+  try {
+    const toml::table t = toml::parse("v = " + text, std::string_view("--set"));
+    a.value = value_from_toml(*t.get("v"), where, a.path);
+  } catch (const toml::parse_error&) {
+    a.value.kind = Value::Kind::kString;  // a bare word: --set model.scheme=shared-ffn
+    a.value.s = text;
+  }
+  return a;
+}
+
+}  // namespace sharelab::config
