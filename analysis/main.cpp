@@ -1,5 +1,5 @@
 // analysis: the paper tables and loss plots, regenerated from the results database. Links no
-// LibTorch: a pure function of the database, experiments/*.toml and the cost model.
+// LibTorch: a pure function of the database, experiments/*.table.toml and the cost model.
 //   analysis tables --table 1|5|10|11|mobilellm-sharing|...|all [--format md|tex|csv] [--db PATH] [--sweep NAME]
 //   analysis plot [--sweep NAME] [--db PATH] [--out results/plots]
 #include <fmt/format.h>
@@ -27,7 +27,7 @@ int cmd_tables(const std::vector<std::string>& args) {
   po::options_description opts("analysis tables");
   analysis::TablesRequest req;
   std::string format, out;
-  opts.add_options()("table", po::value(&req.table)->default_value("all"), "table id (experiments/*.toml) or all")(
+  opts.add_options()("table", po::value(&req.table)->default_value("all"), "table id (experiments/*.table.toml) or all")(
       "format", po::value(&format)->default_value("md"), "md, tex or csv")(
       "db", po::value(&req.db)->default_value("results/sharelab.db"), "results database")(
       "sweep", po::value(&req.sweep)->default_value(""), "only runs of this sweep ('' = any)")(

@@ -3,6 +3,7 @@
 #include "analysis/plots.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -193,10 +194,10 @@ std::vector<std::string> plot_validation(store::ResultsStore& db, const PlotOpti
   if (curves.empty())
     throw ConfigError("analysis plot: no run " + (opt.sweep.empty() ? "" : "of sweep '" + opt.sweep + "' ") + "in " +
                       db.path() + " has validation-loss points");
-  auto join = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) out += (out.empty() ? "" : ", ") + (s.empty() ? std::string("?") : s);
-    return out;
+  auto join = [](std::vector<std::string> v) {
+    for (auto& s : v)
+      if (s.empty()) s = "?";
+    return fmt::format("{}", fmt::join(v, ", "));
   };
   fs::create_directories(opt.out_dir);
   const std::string name = opt.sweep.empty() ? "all" : opt.sweep;

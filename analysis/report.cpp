@@ -1,6 +1,9 @@
 // render_tables: definitions + database -> text.
 #include "analysis/report.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -16,14 +19,14 @@ namespace sharelab::analysis {
 std::string render_tables(const TablesRequest& req) {
   const auto specs = load_table_specs(req.experiments);
   std::vector<const TableSpec*> chosen;
-  std::string known;
+  std::vector<std::string> known;
   for (const auto& s : specs) {
-    known += (known.empty() ? "" : ", ") + s.id;
+    known.push_back(s.id);
     if (req.table == "all" || req.table == s.id) chosen.push_back(&s);
   }
   if (chosen.empty())
-    throw ConfigError("--table '" + req.table + "': no such table in " + req.experiments + "/ (known: " + known +
-                      ", all)");
+    throw ConfigError(fmt::format("--table '{}': no such table in {}/ (known: {}, all)", req.table, req.experiments,
+                                  fmt::join(known, ", ")));
   DbView view;
   if (std::filesystem::exists(req.db)) {
     store::ResultsStore db(req.db);

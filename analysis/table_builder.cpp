@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -117,8 +119,8 @@ Value profile_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c,
   if (!p) return {};
   // The load average at measurement time (recorded by runner profile): a busy machine inflates latency.
   std::string load;
-  if (auto at = p->versions_json.find("\"loadavg_1m\": "); at != std::string::npos)
-    load = ", load average " + p->versions_json.substr(at + 14, p->versions_json.find_first_of(",}", at) - at - 14);
+  const auto versions = nlohmann::json::parse(p->versions_json, nullptr, false);  // discarded when not JSON
+  if (versions.contains("loadavg_1m")) load = ", load average " + versions["loadavg_1m"].dump();
   const std::string prov = fmt::format("measured here: runner profile {} {} ({}, batch {} x seq {}{}, {})", p->preset,
                                        p->dtype, p->device, p->batch, p->seq, load, p->created_at);
   if (what == "load_ms") return {p->load_ms, "", prov};

@@ -1,174 +1,111 @@
-// Strict reading of experiments/*.toml table definitions with toml++.
+// Strict reading of experiments/*.table.toml table definitions (common/toml_reader.h).
 #include "analysis/table_spec.h"
 
-#include <toml++/toml.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <climits>
 #include <filesystem>
-#include <set>
 
-#include "common/errors.h"
+#include "common/toml_reader.h"
 
 namespace sharelab::analysis {
 
 namespace {
 
-std::string where(const std::string& path, const toml::node& n) {
-  const auto& s = n.source().begin;
-  return path + ":" + std::to_string(s.line) + ":" + std::to_string(s.column);
+// Table definitions end in .table.toml: never taken for a sweep file (configs/*.toml).
+const std::string kTableSuffix = ".table.toml";
+const std::vector<std::string> kFormats = {"fixed", "count", "billions", "thousands", "days", "gb", "int", "text"};
+const std::vector<std::string> kValueKinds = {"eval:", "scalar:", "mean:", "spec:", "project:", "profile:"};
+
+// "a, b or c"
+std::string one_of(const std::vector<std::string>& v) {
+  return fmt::format("{} or {}", fmt::join(v.begin(), v.end() - 1, ", "), v.back());
 }
 
-// Typed access that records which keys were read, so leftovers can be reported as unknown.
-class Reader {
- public:
-  Reader(const std::string& path, const toml::table& t, std::string section)
-      : path_(path), t_(t), section_(std::move(section)) {}
+ColumnSpec read_column(TomlReader& r) {
+  ColumnSpec c;
+  c.label = r.required_string("label");
+  c.value = r.required_string("value");
+  c.paper = r.boolean("paper").value_or(c.paper);
+  c.format = r.string("format").value_or(c.format);
+  c.decimals = int(r.integer("decimals", 0, 17).value_or(c.decimals));
+  c.scale = r.number("scale").value_or(c.scale);
+  c.accelerator = r.string("accelerator").value_or(c.accelerator);
+  c.tokens = r.number("tokens").value_or(c.tokens);
+  c.devices = int(r.integer("devices", 1, INT_MAX).value_or(c.devices));
+  c.seq = r.integer("seq", 1).value_or(c.seq);
+  c.mfu = r.number("mfu").value_or(c.mfu);
+  c.tokens_per_s = r.number("tokens_per_s").value_or(c.tokens_per_s);
+  r.finish();
+  if (std::find(kFormats.begin(), kFormats.end(), c.format) == kFormats.end())
+    r.fail_expected("format", one_of(kFormats));
+  const std::string kind = c.value.substr(0, c.value.find(':') + 1);  // "eval:"; "" without a colon
+  if (std::find(kValueKinds.begin(), kValueKinds.end(), kind) == kValueKinds.end())
+    r.fail_expected("value", one_of(kValueKinds));
+  return c;
+}
 
-  template <class T>
-  void get(const char* key, T& out, bool required = false) {
-    seen_.insert(key);
-    const toml::node* n = t_.get(key);
-    if (!n) {
-      if (required) throw ConfigError(where(path_, t_) + ": " + section_ + "." + key + ": missing (required)");
-      return;
-    }
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!n->is_string()) fail(*n, key, "a string");
-      out = **n->as_string();
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (!n->is_boolean()) fail(*n, key, "true or false");
-      out = **n->as_boolean();
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!n->is_number()) fail(*n, key, "a number");
-      out = T(n->value<double>().value());
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!n->is_integer()) fail(*n, key, "an integer");
-      out = T(**n->as_integer());
-    } else {  // std::vector<std::string>
-      const toml::array* a = n->as_array();
-      if (!a) fail(*n, key, "an array of strings");
-      out.clear();
-      for (const auto& e : *a) {
-        if (!e.is_string()) fail(e, key, "an array of strings");
-        out.push_back(**e.as_string());
-      }
-    }
-  }
-
-  void finish() const {
-    for (const auto& [k, v] : t_)
-      if (!seen_.count(std::string(k.str()))) {
-        std::string known;
-        for (const auto& s : seen_) known += (known.empty() ? "" : ", ") + s;
-        throw ConfigError(where(path_, v) + ": " + section_ + "." + std::string(k.str()) +
-                          ": unknown key (known: " + known + ")");
-      }
-  }
-
- private:
-  [[noreturn]] void fail(const toml::node& n, const char* key, const char* expected) const {
-    throw ConfigError(where(path_, n) + ": " + section_ + "." + key + ": expected " + expected);
-  }
-  const std::string& path_;
-  const toml::table& t_;
-  std::string section_;
-  std::set<std::string> seen_;
-};
-
-const toml::array& array_of_tables(const std::string& path, const toml::table& root, const char* key) {
-  static const toml::array kEmpty;
-  const toml::node* n = root.get(key);
-  if (!n) return kEmpty;
-  const toml::array* a = n->as_array();
-  if (!a || !a->is_array_of_tables())
-    throw ConfigError(where(path, *n) + ": " + key + ": expected [[" + key + "]] tables");
-  return *a;
+RowSpec read_row(TomlReader& r, size_t n_paper) {
+  RowSpec row;
+  row.label = r.required_string("label");
+  row.match = r.string("match").value_or("");
+  row.preset = r.string("preset").value_or("");
+  row.dtype = r.string("dtype").value_or("");
+  row.set = r.strings("set").value_or(row.set);
+  row.paper = r.strings("paper").value_or(row.paper);
+  r.finish();
+  if (row.match.empty()) row.match = row.label;
+  if (row.preset.empty()) row.preset = row.match;
+  if (row.paper.empty()) row.paper.assign(n_paper, "");
+  if (row.paper.size() != n_paper)
+    r.fail("paper", fmt::format("expected {} values (one per column with paper = true), got {} (row '{}')", n_paper,
+                                row.paper.size(), row.label));
+  return row;
 }
 
 }  // namespace
 
 TableSpec load_table_spec(const std::string& path) {
-  toml::table root;
-  try {
-    root = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    const auto& s = e.source().begin;
-    throw ConfigError(path + ":" + std::to_string(s.line) + ":" + std::to_string(s.column) + ": " +
-                      std::string(e.description()));
-  }
+  const toml::table doc = parse_toml_file(path);
+  TomlReader root(path, doc, "");
+  auto meta = root.table("table");
+  auto columns = root.tables("column");
+  auto rows = root.tables("row");
+  root.finish();
+  if (!meta) root.fail("table", "missing, expected a [table] section");
+
   TableSpec spec;
   spec.path = path;
-  const toml::table* meta = root["table"].as_table();
-  if (!meta) throw ConfigError(path + ":1:1: missing [table] section");
-  Reader m(path, *meta, "table");
-  m.get("id", spec.id, true);
-  m.get("title", spec.title, true);
-  m.get("source", spec.source, true);
-  m.get("order", spec.order);
-  m.get("first_column", spec.first_column);
-  m.get("notes", spec.notes);
-  m.finish();
+  spec.id = meta->required_string("id");
+  spec.title = meta->required_string("title");
+  spec.source = meta->required_string("source");
+  spec.order = int(meta->integer("order", INT_MIN, INT_MAX).value_or(spec.order));
+  spec.first_column = meta->string("first_column").value_or(spec.first_column);
+  spec.notes = meta->strings("notes").value_or(spec.notes);
+  meta->finish();
 
-  for (const auto& node : array_of_tables(path, root, "column")) {
-    ColumnSpec c;
-    Reader r(path, *node.as_table(), "column");
-    r.get("label", c.label, true);
-    r.get("value", c.value, true);
-    r.get("paper", c.paper);
-    r.get("format", c.format);
-    r.get("decimals", c.decimals);
-    r.get("scale", c.scale);
-    r.get("accelerator", c.accelerator);
-    r.get("tokens", c.tokens);
-    r.get("devices", c.devices);
-    r.get("seq", c.seq);
-    r.get("mfu", c.mfu);
-    r.get("tokens_per_s", c.tokens_per_s);
-    r.finish();
-    static const std::set<std::string> kFormats = {"fixed", "count", "billions", "thousands",
-                                                   "days",  "gb",    "int",      "text"};
-    if (!kFormats.count(c.format))
-      throw ConfigError(where(path, node) + ": column.format '" + c.format +
-                        "': expected fixed, count, billions, thousands, days, gb, int or text");
-    const std::string kind = c.value.substr(0, c.value.find(':'));
-    static const std::set<std::string> kKinds = {"eval", "scalar", "mean", "spec", "project", "profile"};
-    if (!kKinds.count(kind) || c.value.find(':') == std::string::npos)
-      throw ConfigError(where(path, node) + ": column.value '" + c.value +
-                        "': expected eval:, scalar:, mean:, spec:, project: or profile:");
-    spec.columns.push_back(c);
-  }
+  for (TomlReader& c : columns) spec.columns.push_back(read_column(c));
   const size_t n_paper =
-      size_t(std::count_if(spec.columns.begin(), spec.columns.end(), [](auto& c) { return c.paper; }));
-
-  for (const auto& node : array_of_tables(path, root, "row")) {
-    RowSpec row;
-    Reader r(path, *node.as_table(), "row");
-    r.get("label", row.label, true);
-    r.get("match", row.match);
-    r.get("preset", row.preset);
-    r.get("dtype", row.dtype);
-    r.get("set", row.set);
-    r.get("paper", row.paper);
-    r.finish();
-    if (row.match.empty()) row.match = row.label;
-    if (row.preset.empty()) row.preset = row.match;
-    if (row.paper.empty()) row.paper.assign(n_paper, "");
-    if (row.paper.size() != n_paper)
-      throw ConfigError(where(path, node) + ": row '" + row.label + "': paper has " + std::to_string(row.paper.size()) +
-                        " values, expected " + std::to_string(n_paper) + " (one per column with paper = true)");
-    spec.rows.push_back(row);
-  }
-  for (const auto& [k, v] : root)
-    if (k != "table" && k != "column" && k != "row")
-      throw ConfigError(where(path, v) + ": " + std::string(k.str()) + ": unknown section (known: table, column, row)");
+      size_t(std::count_if(spec.columns.begin(), spec.columns.end(), [](const ColumnSpec& c) { return c.paper; }));
+  for (TomlReader& r : rows) spec.rows.push_back(read_row(r, n_paper));
   return spec;
 }
 
 std::vector<TableSpec> load_table_specs(const std::string& dir) {
   if (!std::filesystem::is_directory(dir)) throw ConfigError("--experiments '" + dir + "': not a directory");
   std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    if (e.path().extension() == ".toml") files.push_back(e.path().string());
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".toml") continue;
+    const std::string name = e.path().filename().string();
+    // A plain *.toml here would be skipped silently: say how table definitions are named.
+    if (name.size() <= kTableSuffix.size() ||
+        name.compare(name.size() - kTableSuffix.size(), kTableSuffix.size(), kTableSuffix) != 0)
+      throw ConfigError(e.path().string() + ": table definitions are named NAME" + kTableSuffix +
+                        " (sweep files belong in configs/)");
+    files.push_back(e.path().string());
+  }
   std::sort(files.begin(), files.end());
   std::vector<TableSpec> specs;
   for (const auto& f : files) specs.push_back(load_table_spec(f));

@@ -1,4 +1,4 @@
-// What a paper table is, read from experiments/<table>.toml: its columns (which measured, computed
+// What a paper table is, read from experiments/<table>.table.toml: its columns (which measured, computed
 // or projected value each one shows), its rows (which run / preset each one is), and the paper's
 // own numbers, kept as the strings the paper prints.
 #pragma once
@@ -54,9 +54,10 @@ struct TableSpec {
 };
 
 // Strict: unknown keys, wrong types and a paper list of the wrong length -> ConfigError
-// "FILE:LINE:COL: ...".
+// "FILE:LINE:COL: section.key: ...".
 TableSpec load_table_spec(const std::string& path);
-// Every *.toml in `dir` with a [table] section, ordered by their `order` key then id.
+// Every *.table.toml in `dir`, ordered by their `order` key then id; any other *.toml there is an
+// error (a sweep file or a definition misnamed).
 std::vector<TableSpec> load_table_specs(const std::string& dir);
 
 }  // namespace sharelab::analysis

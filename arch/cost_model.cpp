@@ -2,7 +2,7 @@
 #include "arch/cost_model.h"
 
 #include "arch/accounting.h"
-#include "common/errors.h"
+#include "common/named_rows.h"
 
 namespace sharelab::arch {
 
@@ -54,12 +54,7 @@ const std::vector<Accelerator>& accelerators() {
 }
 
 const Accelerator& accelerator_by_name(const std::string& name) {
-  std::string known;
-  for (const auto& a : accelerators()) {
-    if (name == a.name) return a;
-    known += (known.empty() ? "" : ", ") + std::string(a.name);
-  }
-  throw ConfigError("unknown accelerator '" + name + "'; known: " + known);
+  return find_named(accelerators(), name, "accelerator");
 }
 
 Projection project_training(const ModelSpec& s, int64_t seq, double tokens, const Accelerator& acc, double mfu,

@@ -1,6 +1,9 @@
 // Validation and field-by-name access for ModelSpec.
 #include "arch/model_spec.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -160,9 +163,9 @@ const std::vector<FieldInfo>& spec_fields() {
 }
 
 std::string spec_field_names() {
-  std::string out;
-  for (const auto& f : access_table()) out += (out.empty() ? "" : ", ") + std::string(f.info.key);
-  return out;
+  std::vector<std::string> keys;
+  for (const auto& f : access_table()) keys.push_back(f.info.key);
+  return fmt::format("{}", fmt::join(keys, ", "));
 }
 
 void set_field(ModelSpec& spec, const std::string& key, const std::string& value) {

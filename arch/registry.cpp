@@ -2,21 +2,14 @@
 // released configs (MobiLlama mobillama/config*.json, MobileLLM configs/*/config.json).
 #include "arch/registry.h"
 
-#include "common/errors.h"
+#include "common/named_rows.h"
 
 namespace sharelab::arch {
 
 namespace {
 
 ModelSpec llama(const char* name, int64_t layers, int64_t d, int64_t heads, int64_t kv, int64_t ffn) {
-  ModelSpec s;
-  s.name = name;
-  s.n_layers = layers;
-  s.d_model = d;
-  s.n_heads = heads;
-  s.n_kv_heads = kv;
-  s.ffn_dim = ffn;
-  return s;
+  return {name, layers, d, heads, kv, ffn};  // the rest: ModelSpec's LLaMA defaults
 }
 
 ModelSpec with_scheme(ModelSpec s, const char* scheme, int64_t repeats = 0) {
@@ -98,17 +91,9 @@ const std::vector<Preset> kPresets = {
 
 const std::vector<Preset>& presets() { return kPresets; }
 
-std::string preset_names() {
-  std::string out;
-  for (const auto& p : kPresets) out += (out.empty() ? "" : ", ") + std::string(p.name);
-  return out;
-}
+std::string preset_names() { return names_of(kPresets); }
 
-const Preset& preset_by_name(const std::string& name) {
-  for (const auto& p : kPresets)
-    if (name == p.name) return p;
-  throw ConfigError("unknown preset '" + name + "'; known: " + preset_names());
-}
+const Preset& preset_by_name(const std::string& name) { return find_named(kPresets, name, "preset"); }
 
 ModelSpec resolve_preset(const std::string& name, const std::vector<std::string>& overrides) {
   ModelSpec s = preset_by_name(name).make();

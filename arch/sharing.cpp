@@ -3,20 +3,9 @@
 
 #include <stdexcept>
 
-#include "common/errors.h"
+#include "common/named_rows.h"
 
 namespace sharelab::arch {
-
-const char* schedule_kind_name(ScheduleKind k) {
-  switch (k) {
-    case ScheduleKind::kNone: return "none";
-    case ScheduleKind::kSequence: return "sequence";
-    case ScheduleKind::kCycle: return "cycle";
-    case ScheduleKind::kCycleRev: return "cycle_rev";
-    case ScheduleKind::kMirror: return "mirror";
-  }
-  return "?";
-}
 
 int64_t schedule_unique(const Schedule& s, int64_t n_slots) {
   return s.kind == ScheduleKind::kNone ? n_slots : s.n_unique;
@@ -34,7 +23,7 @@ std::vector<int64_t> schedule_owners(const Schedule& s, int64_t n) {
       case ScheduleKind::kNone: owner[i] = i; break;
       case ScheduleKind::kSequence: owner[i] = i / (n / m); break;
       case ScheduleKind::kCycle: owner[i] = i % m; break;
-      // Takase's cycle_rev: cycle through all but the last M slots, then walk back down.
+      // Takase's cycle-rev: cycle through all but the last M slots, then walk back down.
       case ScheduleKind::kCycleRev: owner[i] = i < n - m ? i % m : m - 1 - (i - (n - m)); break;
       // MobileLLM reverse sharing: pass p = i / M runs forward when even, backward when odd.
       case ScheduleKind::kMirror: owner[i] = (i / m) % 2 == 0 ? i % m : m - 1 - i % m; break;
@@ -85,16 +74,8 @@ const std::vector<SchemeInfo> kSchemes = {
 
 const std::vector<SchemeInfo>& schemes() { return kSchemes; }
 
-std::string scheme_names() {
-  std::string out;
-  for (const auto& s : kSchemes) out += (out.empty() ? "" : ", ") + std::string(s.name);
-  return out;
-}
+std::string scheme_names() { return names_of(kSchemes); }
 
-const SchemeInfo& scheme_by_name(const std::string& name) {
-  for (const auto& s : kSchemes)
-    if (name == s.name) return s;
-  throw ConfigError("unknown scheme '" + name + "'; known: " + scheme_names());
-}
+const SchemeInfo& scheme_by_name(const std::string& name) { return find_named(kSchemes, name, "scheme"); }
 
 }  // namespace sharelab::arch

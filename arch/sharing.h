@@ -13,7 +13,7 @@ namespace sharelab::arch {
 //   kNone      0 1 2 3 4 5   (M = N, every slot owns its module)
 //   kSequence  0 0 1 1 2 2   (Takase & Kiyono 2021 "sequence"; MobileLLM's immediate block-wise repeat)
 //   kCycle     0 1 2 0 1 2   (Takase "cycle"; MobileLLM's repeat-all-over)
-//   kCycleRev  0 1 2 2 1 0   (Takase "cycle_rev": cycle, then the last M slots mirrored; N=9: 0 1 2 0 1 2 2 1 0)
+//   kCycleRev  0 1 2 2 1 0   (Takase "cycle-rev": cycle, then the last M slots mirrored; N=9: 0 1 2 0 1 2 2 1 0)
 //   kMirror    0 1 2 2 1 0   (MobileLLM's reverse sharing: passes alternate direction; N=9: 0 1 2 2 1 0 0 1 2)
 enum class ScheduleKind { kNone, kSequence, kCycle, kCycleRev, kMirror };
 
@@ -35,8 +35,6 @@ struct SharingSpec {
 // owner[i] for i in [0, n_slots). Throws std::invalid_argument when M does not divide N.
 std::vector<int64_t> schedule_owners(const Schedule& s, int64_t n_slots);
 int64_t schedule_unique(const Schedule& s, int64_t n_slots);
-
-const char* schedule_kind_name(ScheduleKind k);
 
 // --- named schemes --------------------------------------------------------------------------
 // A scheme is a name plus a function of (n_layers, arg) -> SharingSpec. `arg` is the scheme's

@@ -3,6 +3,7 @@
 //   bench_data [--mix configs/data/default.toml] [--tokenizer FILE] [--seq-len 2048] [--rows 64]
 //              [--amber-lines 2000]   (synthetic Amber jsonl rows of 2049 ids: JSON reading speed)
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "runner/data/loader.h"
 #include "runner/data/prepare.h"
@@ -70,11 +72,12 @@ int main(int argc, char** argv) {
     const std::string amber_dir = o.out_dir + "-amber";
     std::filesystem::create_directories(amber_dir);
     {
+      // Laid out as Amber's files are (Python's json.dumps: ", " and ": " separators).
       std::ofstream f(amber_dir + "/chunk.jsonl");
+      std::vector<int64_t> ids(2049);
       for (int64_t l = 0; l < amber_lines; ++l) {
-        f << "{\"token_ids\": [";
-        for (int k = 0; k < 2049; ++k) f << (k ? ", " : "") << (l * 7919 + k * 31) % 32000;
-        f << "], \"source\": \"c4\"}\n";
+        for (size_t k = 0; k < ids.size(); ++k) ids[k] = (l * 7919 + int64_t(k) * 31) % 32000;
+        f << fmt::format("{{\"token_ids\": [{}], \"source\": \"c4\"}}\n", fmt::join(ids, ", "));
       }
       std::ofstream(amber_dir + "/mix.toml") << "[mix]\nseq_len = 2048\nvocab_size = 32000\n[[source]]\nname = \"c4\"\n"
                                                 "path = \"chunk.jsonl\"\nreader = \"amber-jsonl\"\n";

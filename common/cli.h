@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,18 @@ inline bool parse_command(const std::string& usage, po::options_description& opt
     throw ConfigError(std::string(e.what()) + " (usage: " + usage + "; see --help)");
   }
   return true;
+}
+
+// List flags given as "a,b", repeated (--dtype fp32 --dtype bf16) or both: the items, empty ones dropped.
+inline std::vector<std::string> split_commas(const std::vector<std::string>& flags) {
+  std::vector<std::string> out;
+  for (const auto& f : flags) {
+    std::string item;
+    std::istringstream in(f);
+    while (std::getline(in, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  return out;
 }
 
 }  // namespace sharelab::runner

@@ -1,5 +1,6 @@
 // `runner data prepare | inspect | tokenizer`: the data pipeline's command line.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,7 +23,7 @@ using namespace sharelab::data;
 int cmd_prepare(const Args& args) {
   po::options_description opts("runner data prepare");
   PrepareOptions o;
-  bool quiet = false;
+  bool no_progress = false;
   opts.add_options()("mix", po::value(&o.mix_path)->required(), "data-mix TOML (configs/data/default.toml)")(
       "out", po::value(&o.out_dir)->required(), "output folder (replaced atomically when complete)")(
       "seq-len", po::value(&o.seq_len)->default_value(0), "tokens per row minus one (0: the mix's seq_len)")(
@@ -33,12 +34,16 @@ int cmd_prepare(const Args& args) {
       "chunk-bytes", po::value(&o.chunk_bytes)->default_value(0), "text chunk size for the split (default: the mix's)")(
       "shard-tokens", po::value(&o.shard_tokens)->default_value(o.shard_tokens), "tokens per shard")(
       "threads", po::value(&o.threads)->default_value(0), "tokenizer threads (0: all cores)")(
-      "quiet,q", po::bool_switch(&quiet), "no progress line");
+      "no-progress", po::bool_switch(&no_progress), "no progress lines on stderr");
+  // -q / --quiet meant no progress and nothing else: every command now calls that --no-progress.
+  for (const auto& a : args)
+    if (a == "-q" || a == "--quiet")
+      throw ConfigError("runner data prepare: " + a + " is now --no-progress, as in every command");
   po::variables_map vm;
   if (!parse_command("runner data prepare --mix FILE.toml --out DIR [--seq-len N] [--tokenizer FILE | --vocab-size N]",
                      opts, {}, args, vm))
     return 0;
-  o.progress = !quiet;
+  o.progress = !no_progress;
   const PrepareReport r = prepare_data(o);
   fmt::print("prepared {} in {:.1f}s: {:.1f} MB read ({:.2f} MB/s), {:L} tokens ({:.0f} tokens/s)\n\n", o.out_dir,
              r.seconds, r.bytes / 1e6, r.bytes / 1e6 / std::max(1e-9, r.seconds), r.tokens,
@@ -109,9 +114,7 @@ int cmd_tokenizer(const Args& args) {
   if (vm.count("encode")) {
     std::vector<int32_t> ids = tok.encode(text);
     if (bos) ids.insert(ids.begin(), tok.bos_id());
-    std::string line;
-    for (int32_t id : ids) line += (line.empty() ? "" : " ") + std::to_string(id);
-    fmt::print("{}\n", line);
+    fmt::print("{}\n", fmt::join(ids, " "));
   }
   return 0;
 }

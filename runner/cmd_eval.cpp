@@ -12,22 +12,6 @@
 
 namespace sharelab::runner {
 
-namespace {
-
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= s.size()) {
-    size_t end = s.find(',', pos);
-    if (end == std::string::npos) end = s.size();
-    if (end > pos) out.push_back(s.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 int cmd_eval(const Args& args) {
   eval::EvalOptions opt;
   std::string path, tasks, bos = "none", db;
@@ -49,7 +33,7 @@ int cmd_eval(const Args& args) {
       "max-length", po::value(&opt.max_length)->default_value(0), "model input length (0 = max_seq_len)")(
       "threads", po::value(&opt.threads)->default_value(0), "LibTorch threads (0 = all cores)")(
       "run-id", po::value(&opt.run_id), "store the rows under this run id")(
-      "no-progress", po::bool_switch(&no_progress), "no progress bar");
+      "no-progress", po::bool_switch(&no_progress), "no progress lines on stderr");
   po::positional_options_description pos;
   pos.add("path", 1);
   po::variables_map vm;
@@ -57,7 +41,7 @@ int cmd_eval(const Args& args) {
                      "[--protocol leaderboard-v1|mobilellm] [--db PATH]",
                      opts, pos, args, vm))
     return 0;
-  opt.tasks = split_list(tasks);
+  opt.tasks = split_commas({tasks});
   opt.bos = eval::parse_bos_policy(bos);
   opt.progress = !no_progress;
   if (opt.threads <= 0) opt.threads = int(std::max(1u, std::thread::hardware_concurrency()));

@@ -12,24 +12,6 @@
 
 namespace sharelab::runner {
 
-namespace {
-
-std::vector<std::string> split_commas(const std::vector<std::string>& items) {
-  std::vector<std::string> out;
-  for (const auto& item : items) {
-    size_t start = 0;
-    while (start <= item.size()) {
-      size_t end = item.find(',', start);
-      if (end == std::string::npos) end = item.size();
-      if (end > start) out.push_back(item.substr(start, end - start));
-      start = end + 1;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 int cmd_profile(const Args& args) {
   po::options_description opts("runner profile");
   std::vector<std::string> names, dtypes, sets;

@@ -58,7 +58,7 @@ void profile_finished(const config::RunConfig& rc, const std::string& results, s
 // rows long enough for the longest sequence that reads it). A directory that exists must have been
 // prepared from the current data.mix: one made from another version of it (the default corpus
 // changed, say) would be trained on silently, so it is refused with how to get the current one.
-void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
+void prepare_missing_data(const std::vector<sweep::PlanRow>& rows, bool progress) {
   std::map<std::string, const config::RunConfig*> need;
   std::set<std::pair<std::string, std::string>> checked;  // (dir, mix) pairs compared already
   for (const auto& r : rows) {
@@ -86,7 +86,7 @@ void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
     po.mix_path = rc->data.mix;
     po.out_dir = dir;
     po.tokenizer = rc->data.tokenizer;
-    po.progress = ::isatty(2);
+    po.progress = progress;
     const auto rep = data::prepare_data(po);
     if (rep.manifest.seq_len < rc->train.seq_len)
       throw ConfigError(fmt::format("{}: prepared rows hold seq_len {} but run '{}' needs train.seq_len {}", rc->data.mix,
@@ -96,7 +96,8 @@ void prepare_missing_data(const std::vector<sweep::PlanRow>& rows) {
 
 // Evaluates a run that just finished on its [eval] tasks (none: nothing to do). Returns false
 // after printing the error when evaluation fails; the trained run stays finished.
-bool evaluate_finished(const config::RunConfig& rc, const std::string& run_dir, store::ResultsStore& store) {
+bool evaluate_finished(const config::RunConfig& rc, const std::string& run_dir, store::ResultsStore& store,
+                       bool progress) {
   if (rc.eval.tasks.empty()) return true;
   // A fresh clone has no benchmark files: train and tabulate anyway, and say once where they go.
   if (!fs::is_directory(rc.eval.tasks_dir)) {
@@ -117,7 +118,7 @@ bool evaluate_finished(const config::RunConfig& rc, const std::string& run_dir, 
   eo.batch = rc.eval.batch;
   eo.tokenizer = rc.data.tokenizer;
   eo.threads = rc.train.threads;
-  eo.progress = ::isatty(2);
+  eo.progress = progress;
   eo.run_id = rc.run_id();
   try {
     const auto rows = eval::evaluate_run(run_dir, eo, &store);
@@ -129,48 +130,38 @@ bool evaluate_finished(const config::RunConfig& rc, const std::string& run_dir, 
   }
 }
 
-std::vector<std::string> split_commas(const std::vector<std::string>& in) {
-  std::vector<std::string> out;
-  for (const auto& s : in) {
-    size_t start = 0;
-    while (start <= s.size()) {
-      const size_t comma = s.find(',', start);
-      const std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 int cmd_sweep(const Args& args) {
   po::options_description opts(std::string("runner sweep\nprecedence (lowest first): ") + sweep::kPrecedence +
                                "\nthe resolved config of each run is stored (runs.config_json, <run dir>/config.json)");
-  std::string file, db, results, profile, tasks_dir;
+  std::string file, db, results, scale_name, tasks_dir;
   std::vector<std::string> sets, only;
-  bool dry_run = false;
+  bool dry_run = false, no_progress = false;
   opts.add_options()("file", po::value(&file)->required(), "sweep TOML (configs/*.toml)")(
       "dry-run", po::bool_switch(&dry_run), "print the plan (runs, params, tokens, status, projected time); train nothing")(
       "only", po::value(&only)->composing(), "run only these names (comma-separated or repeated; a [[run]] name selects "
                                              "all its grid points)")(
       "set", po::value(&sets)->composing(), "override for every run: section.key=value, value in TOML (repeatable)")(
-      "profile", po::value(&profile)->default_value(""), "scale profile (configs/profiles/NAME.toml), replaces `scale`")(
+      "scale", po::value(&scale_name)->default_value(""), "scale (configs/scales/NAME.toml), replaces the sweep's `scale`")(
       "tasks-dir", po::value(&tasks_dir), "benchmark files for [eval] (same as --set eval.tasks_dir=DIR)")(
       "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
-      "results", po::value(&results)->default_value("results"), "runs go to RESULTS/runs/<run_id>/");
+      "results", po::value(&results)->default_value("results"), "runs go to RESULTS/runs/<run_id>/")(
+      "no-progress", po::bool_switch(&no_progress), "no progress lines on stderr (data, training, evaluation)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--set key=value ...] [--profile NAME]",
+  // `profile` is the latency command and the [profile] section; the old flag name gets a pointer.
+  for (const auto& a : args)
+    if (a == "--profile" || a.rfind("--profile=", 0) == 0)
+      throw ConfigError("runner sweep: --profile is now --scale (e.g. --scale cpu: configs/scales/cpu.toml)");
+  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--set key=value ...] [--scale NAME]",
                      opts, pos, args, vm))
     return 0;
 
   const sweep::SweepFile sf = sweep::load_sweep(file);
   sweep::ExpandOptions eo;
-  eo.profile = profile;
+  eo.scale = scale_name;
   eo.sets = sets;
   if (!tasks_dir.empty())  // a TOML literal string, so that no path reads as a number or a date
     eo.sets.push_back("eval.tasks_dir=" + (tasks_dir.find('\'') == std::string::npos ? "'" + tasks_dir + "'" : tasks_dir));
@@ -189,7 +180,7 @@ int cmd_sweep(const Args& args) {
   std::cout.flush();
   if (dry_run) return 0;
 
-  prepare_missing_data(rows);
+  prepare_missing_data(rows, !no_progress);
   // Every run's data is checked before the first one trains: a mistake fails the sweep at once and
   // leaves no run row behind.
   for (const auto& row : rows)
@@ -209,13 +200,14 @@ int cmd_sweep(const Args& args) {
     to.run_dir = (fs::path(results) / "runs" / row.run_id).string();
     to.store = store.get();
     to.resume = true;
+    to.progress = !no_progress;
     try {
       const train::TrainResult r = train::train_run(rc, to);
       store->finish_run(row.run_id, r.finished ? "finished" : "failed");
       std::cerr << fmt::format("sweep: {} done: {} steps, final train loss {:.4f}, val loss {:.4f}, {:.0f} tok/s\n",
                                rc.name, r.steps, r.final_train_loss, r.final_val_loss, r.tokens_per_s);
       ++trained;
-      if (r.finished && !evaluate_finished(rc, to.run_dir, *store)) ++failed;
+      if (r.finished && !evaluate_finished(rc, to.run_dir, *store, !no_progress)) ++failed;
       if (r.finished) profile_finished(rc, results, *store);
     } catch (const ConfigError&) {
       store->finish_run(row.run_id, "failed");

@@ -29,7 +29,7 @@ namespace {
 
 // Train (or resume) `rc` in `run_dir`, recording it in `db` ("" = no database).
 int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const std::string& db,
-                     double stop_after_tokens) {
+                     double stop_after_tokens, bool progress) {
   train::check_run_data(rc);  // a refused run leaves no row behind
   std::unique_ptr<store::ResultsStore> store;
   if (!db.empty()) {
@@ -42,6 +42,7 @@ int train_and_record(const config::RunConfig& rc, const std::string& run_dir, co
   opt.store = store.get();
   opt.resume = true;
   opt.stop_after_tokens = stop_after_tokens;
+  opt.progress = progress;
   train::TrainResult r;
   try {
     r = train::train_run(rc, opt);
@@ -65,7 +66,7 @@ int cmd_train(const Args& args) {
   po::options_description opts("runner train");
   std::string preset, data, name, runs_dir, db;
   std::vector<std::string> sets;
-  bool no_db = false;
+  bool no_db = false, no_progress = false;
   double stop_after = 0;
   opts.add_options()("preset", po::value(&preset)->required(), "preset name (runner presets)")(
       "data", po::value(&data)->required(), "prepared data directory (runner data prepare)")(
@@ -75,7 +76,8 @@ int cmd_train(const Args& args) {
       "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
       "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
       "stop-after-tokens", po::value(&stop_after)->default_value(0),
-      "stop after the first checkpoint at or past this many tokens (not a finished run)");
+      "stop after the first checkpoint at or past this many tokens (not a finished run)")(
+      "no-progress", po::bool_switch(&no_progress), "no step progress on stderr (checkpoints, validation still)");
   po::positional_options_description pos;
   pos.add("preset", 1);
   po::variables_map vm;
@@ -93,19 +95,20 @@ int cmd_train(const Args& args) {
   rc.name = name.empty() ? preset : name;
   train::validate_train(rc.train);
   const std::string run_dir = runs_dir + "/" + rc.run_id();
-  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after);
+  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after, !no_progress);
 }
 
 int cmd_resume(const Args& args) {
   po::options_description opts("runner resume");
   std::string run, runs_dir, db;
-  bool no_db = false;
+  bool no_db = false, no_progress = false;
   double stop_after = 0;
   opts.add_options()("run", po::value(&run)->required(), "run directory, or run id under --runs-dir")(
       "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "where run ids are looked up")(
       "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
       "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
-      "stop-after-tokens", po::value(&stop_after)->default_value(0), "stop again after this many tokens (tests)");
+      "stop-after-tokens", po::value(&stop_after)->default_value(0), "stop again after this many tokens (tests)")(
+      "no-progress", po::bool_switch(&no_progress), "no step progress on stderr (checkpoints, validation still)");
   po::positional_options_description pos;
   pos.add("run", 1);
   po::variables_map vm;
@@ -117,7 +120,7 @@ int cmd_resume(const Args& args) {
     throw ConfigError("runner resume: '" + run + "' is neither a run directory nor a run id under " + runs_dir +
                       " (no config.json)");
   const config::RunConfig rc = train::load_run_config(run_dir + "/config.json");
-  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after);
+  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after, !no_progress);
 }
 
 }  // namespace sharelab::runner

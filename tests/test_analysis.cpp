@@ -204,10 +204,17 @@ TEST_CASE("every shipped table renders without a database, and errors name the f
     CHECK(contains(all, id));
   CHECK_FALSE(fs::exists(none));  // not created
   CHECK_THROWS_WITH_AS(tables(none, "12", analysis::Format::kMarkdown), doctest::Contains("--table '12'"), ConfigError);
-  CHECK_THROWS_WITH_AS(analysis::load_table_spec(kFixtures + "/bad_key.toml"),
-                       doctest::Contains("bad_key.toml:10:11: column.decimal: unknown key"), ConfigError);
-  CHECK_THROWS_WITH_AS(analysis::load_table_spec(kFixtures + "/bad_paper.toml"),
-                       doctest::Contains("row 'r': paper has 1 values, expected 2"), ConfigError);
+  CHECK_THROWS_WITH_AS(analysis::load_table_spec(kFixtures + "/bad_key.table.toml"),
+                       doctest::Contains("bad_key.table.toml:10:1: column.decimal: unknown key (known: label, value, "
+                                         "paper, format, decimals,"),
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(analysis::load_table_spec(kFixtures + "/bad_paper.table.toml"),
+                       doctest::Contains("bad_paper.table.toml:17:9: row.paper: expected 2 values (one per column "
+                                         "with paper = true), got 1 (row 'r')"),
+                       ConfigError);
+  // A plain *.toml among the table definitions is named, not skipped.
+  CHECK_THROWS_WITH_AS(analysis::load_table_specs(kFixtures),
+                       doctest::Contains("misnamed.toml: table definitions are named NAME.table.toml"), ConfigError);
   CHECK_THROWS_AS(analysis::parse_format("html"), ConfigError);
 }
 

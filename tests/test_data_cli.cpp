@@ -47,7 +47,7 @@ TEST_CASE("runner data prepare + inspect on Amber jsonl, and bad input exits 2 w
   write_text(tmp / "mix.toml",
              "[mix]\nseq_len = 8\nval_fraction = 0.25\nvocab_size = 100\n[[source]]\nname = "
              "\"arxiv\"\npath = \"in.jsonl\"\nreader = \"amber-jsonl\"\n");
-  Run r = runner("data prepare -q --mix " + tmp / "mix.toml" + " --out " + tmp / "out");
+  Run r = runner("data prepare --no-progress --mix " + tmp / "mix.toml" + " --out " + tmp / "out");
   CHECK(r.rc == 0);
   CHECK(r.out.find("arxiv") != std::string::npos);
   r = runner("data inspect " + tmp / "out");
@@ -56,7 +56,7 @@ TEST_CASE("runner data prepare + inspect on Amber jsonl, and bad input exits 2 w
   CHECK(r.out.find("amber-jsonl") != std::string::npos);
 
   write_text(tmp / "in.jsonl", amber_line(amber_ids(1, 1, 9, 100), "c4") + amber_line({1, 2, 3}, "c4"));
-  r = runner("data prepare -q --mix " + tmp / "mix.toml" + " --out " + tmp / "out2");
+  r = runner("data prepare --no-progress --mix " + tmp / "mix.toml" + " --out " + tmp / "out2");
   CHECK(r.rc == 2);
   CHECK(r.out ==
         "runner: error: " + tmp / "in.jsonl" + ":2: field 'token_ids' has 3 ids, expected 9 (seq_len 8 + 1)\n");
@@ -71,7 +71,8 @@ TEST_CASE("runner data prepare: one big text file gets a held-out split, and a t
   const std::string shakespeare = std::string(SHARELAB_SOURCE_DIR) + "/../shared/data/tinyshakespeare/input.txt";
   write_text(tmp / "mix.toml", "[mix]\nseq_len = 256\nval_fraction = 0.1\n[[source]]\nname = \"plays\"\npath = \"" +
                                    shakespeare + "\"\nreader = \"text\"\n");
-  Run r = runner("data prepare -q --mix " + tmp / "mix.toml" + " --out " + tmp / "out --tokenizer " + kLlama);
+  Run r =
+      runner("data prepare --no-progress --mix " + tmp / "mix.toml" + " --out " + tmp / "out --tokenizer " + kLlama);
   REQUIRE(r.rc == 0);
   CHECK(r.out.find("warning") == std::string::npos);
   CHECK(r.out.find("chunk_bytes 16384") != std::string::npos);
@@ -94,7 +95,7 @@ TEST_CASE("runner data prepare: one big text file gets a held-out split, and a t
   write_text(tmp / "small.txt", "A few words.\n\nAnd a few more.\n");
   write_text(tmp / "mix2.toml", "[mix]\nseq_len = 4\nval_fraction = 0.01\n[[source]]\nname = \"s\"\n"
                                 "path = \"small.txt\"\nreader = \"text\"\n");
-  r = runner("data prepare -q --mix " + tmp / "mix2.toml" + " --out " + tmp / "out2 --tokenizer " + kLlama);
+  r = runner("data prepare --no-progress --mix " + tmp / "mix2.toml" + " --out " + tmp / "out2 --tokenizer " + kLlama);
   CHECK(r.rc == 0);
   CHECK(r.out.find("data prepare: warning: the held-out split has 0 rows of 5 tokens (fewer than one validation "
                    "batch of 8)") != std::string::npos);

@@ -1,8 +1,9 @@
-// The pipeline's small building blocks: JSON parsing/escaping, SHA-256, the Brown detagger, the
-// text readers' document units and the manifest round trip.
+// The pipeline's small building blocks: SHA-256, the Brown detagger, the text readers' document
+// units, the manifest round trip and its one-line JSON errors.
 #include <doctest/doctest.h>
 
-#include "runner/data/json.h"
+#include "common/errors.h"
+
 #include "runner/data/manifest.h"
 #include "runner/data/readers.h"
 #include "runner/data/sha256.h"
@@ -10,28 +11,6 @@
 
 using namespace sharelab::data;
 using namespace sharelab::data::testing;
-
-TEST_CASE("json: values, escapes and errors with offsets") {
-  const Json j =
-      parse_json(R"({"token_ids": [1, 20, 300], "source": "a\"b\u00e9\ud83e\udd99", "x": -1.5e2, "t": true})");
-  REQUIRE(j.find("token_ids"));
-  CHECK(j.find("token_ids")->array.size() == 3);
-  CHECK(j.find("token_ids")->array[2].integer == 300);
-  CHECK(j.find("source")->string == "a\"b\xC3\xA9\xF0\x9F\xA6\x99");
-  CHECK(j.find("x")->number == -150.0);
-  CHECK_FALSE(j.find("x")->integral);
-  CHECK(j.find("t")->boolean);
-  CHECK_THROWS_AS(parse_json("{\"a\": [1, 2,}"), JsonError);
-  CHECK_THROWS_AS(parse_json("{} x"), JsonError);
-  try {
-    parse_json("[1, 2, ?]");
-  } catch (const JsonError& e) {
-    CHECK(e.offset == 7);
-  }
-  std::string out;
-  append_json_string(out, "q\"\n\x01");
-  CHECK(out == "\"q\\\"\\n\\u0001\"");
-}
 
 TEST_CASE("sha256 matches FIPS 180-4 examples") {
   CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -79,7 +58,7 @@ TEST_CASE("manifest round trip") {
   m.mix_file = "configs/data/default.toml";
   m.val_fraction = 0.02;
   SourceStats s;
-  s.name = "brown \"tagged\"";
+  s.name = "brown \"tagged\"\t\r\x01";  // every kind of character a JSON string must escape
   s.reader = "brown-tagged";
   s.weight = 2.5;
   s.tokens[kTrain] = 123, s.tokens[kVal] = 4, s.rows[kTrain] = 3, s.docs[kVal] = 1, s.dropped[kTrain] = 9;
@@ -88,8 +67,34 @@ TEST_CASE("manifest round trip") {
   const Manifest r = Manifest::from_json(m.to_json(), "m.json");
   CHECK(r.to_json() == m.to_json());
   CHECK(r.sources[0].name == s.name);
+  CHECK(r.sources[0].reader == s.reader);
   CHECK(r.sources[0].weight == 2.5);
   CHECK(r.total_tokens(kTrain) == 123);
   CHECK(dtype_for_vocab(65535) == "uint16");
   CHECK(dtype_for_vocab(65536) == "uint32");
+}
+
+TEST_CASE("manifest: bad JSON and a mistyped field are one-line errors naming file, line and field") {
+  using sharelab::ConfigError;
+  CHECK_THROWS_WITH_AS(Manifest::from_json("{\n  \"version\": 1,\n  }\n", "d/manifest.json"),
+                       doctest::Contains("d/manifest.json:3: not valid JSON: syntax error while parsing object key"),
+                       ConfigError);
+  CHECK_THROWS_WITH_AS(Manifest::from_json("{\"version\": 1.5}", "m.json"),
+                       doctest::Contains("m.json: field 'version' must be an integer"), ConfigError);
+  CHECK_THROWS_WITH_AS(Manifest::from_json("[]", "m.json"), doctest::Contains("m.json: expected a JSON object"),
+                       ConfigError);
+}
+
+TEST_CASE("jsonl-text: a line that is not JSON, and one without text, name file and line") {
+  using sharelab::ConfigError;
+  TempDir tmp;
+  write_text(tmp / "b.jsonl", "{\"text\": \"ok\"}\n{\"text\": \"a\" \"b\"}\n");
+  const auto ignore = [](const Document&) {};
+  CHECK_THROWS_WITH_AS(read_documents("jsonl-text", tmp / "b.jsonl", ignore),
+                       doctest::Contains("b.jsonl:2: not valid JSON at byte 16: syntax error while parsing object - "
+                                         "unexpected string literal; expected '}'"),
+                       ConfigError);
+  write_text(tmp / "b.jsonl", "[1]\n");
+  CHECK_THROWS_WITH_AS(read_documents("jsonl-text", tmp / "b.jsonl", ignore),
+                       doctest::Contains("b.jsonl:1: field 'text' missing or not a string"), ConfigError);
 }

@@ -1,7 +1,8 @@
 // Slow end-to-end smoke of `runner eval`: a debug-geometry model with the LLaMA-2 vocabulary
 // (untrained weights, seeded: the scores are near chance; what is checked is the plumbing), 50
 // examples of every task present in ../shared/data plus both WikiText perplexities, through the
-// real SentencePiece tokenizer, with the rows read back from the results database.
+// real SentencePiece tokenizer, with the rows read back from the results database. Without
+// ../shared/data the executable exits 77 and ctest reports it skipped (shared_data_main.cpp).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -10,13 +11,15 @@
 #include "arch/registry.h"
 #include "arch/weights.h"
 #include "runner/store/results_store.h"
+#include "shared_data.h"
 
 using namespace sharelab;
 namespace fs = std::filesystem;
 
+SHARELAB_NEEDS_SHARED_DATA("MANIFEST.md", "mobilellm/tokenizer.model");
+
 TEST_CASE("runner eval: 50 examples of every task land in the database") {
-  const std::string data = std::string(SHARELAB_SOURCE_DIR) + "/../shared/data";
-  if (!fs::exists(data + "/mobilellm/tokenizer.model")) return;
+  const std::string data = sharelab_test::shared_data_dir();
   const fs::path dir = fs::path(SHARELAB_BINARY_DIR) / "test_eval_smoke.tmp";
   fs::remove_all(dir);
   fs::create_directories(dir);

@@ -2,6 +2,8 @@
 // executed layer, the load checkpoint cleaned up, the environment recorded.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 
 #include "common/errors.h"
@@ -58,7 +60,23 @@ TEST_CASE("profile_model rejects bad options before measuring") {
 TEST_CASE("median and json helpers") {
   CHECK(profile::median({3, 1, 2}) == 2);
   CHECK(profile::median({4, 1, 3, 2}) == 2.5);
-  CHECK(profile::json_array({1, 2.5}, 1) == "[1.0, 2.5]");
+  CHECK(profile::json_array({1, 2.5}, 1) == "[1.0,2.5]");
+  CHECK(profile::json_array({0.1234, 2.0006}) == "[0.123,2.001]");
   CHECK(profile::spec_hash(arch::resolve_preset("debug")) !=
         profile::spec_hash(arch::resolve_preset("debug", {"n_layers=2"})));
+}
+
+TEST_CASE("a profile row's versions JSON carries any string back unchanged") {
+  profile::ProfileResult r;
+  r.versions_json = profile::versions_json();
+  r.peak_mem_kind = "tab\there, cr\r, \x01 and a \"quote\" \\";  // what a hand-written escape got wrong
+  r.warmup = 2;
+  r.repeats = 3;
+  r.fwd_ms = {1.5, 2.25};
+  const auto v = nlohmann::json::parse(profile::to_profile_row(r).versions_json);
+  CHECK(v.at("peak_mem_kind").get<std::string>() == r.peak_mem_kind);
+  CHECK(v.at("repeats") == 3);
+  CHECK(v.at("fwd_ms") == nlohmann::json({1.5, 2.25}));
+  CHECK(v.at("torch").is_string());
+  CHECK(v.at("loadavg_1m").is_number());
 }

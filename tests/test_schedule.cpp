@@ -79,7 +79,7 @@ TEST_CASE("repeat-all-over k=2: the stack of L/2 blocks runs twice") {
   CHECK(l.attn_of == V{0, 1, 2, 0, 1, 2});
 }
 
-TEST_CASE("reverse k=2: forward then backward, equal to Takase's cycle_rev") {
+TEST_CASE("reverse k=2: forward then backward, equal to Takase's cycle-rev") {
   auto l = spec_with("reverse", 6, 2).layout();
   CHECK(l.attn_of == V{0, 1, 2, 2, 1, 0});
   CHECK(spec_with("cycle-rev", 6, 0, 3).layout().attn_of == l.attn_of);

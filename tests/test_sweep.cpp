@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "runner/config/config_fields.h"
 #include "runner/config/toml_value.h"
 #include "sweep_test_util.h"
@@ -83,10 +85,10 @@ TEST_CASE("a sweep without runs or grid is one run named after the sweep") {
   CHECK(runs[0].config.train.steps() == 10);
 }
 
-TEST_CASE("precedence: preset < extends < top level < profile < run < grid < --set") {
+TEST_CASE("precedence: preset < extends < top level < scale < run < grid < --set") {
   auto d = scratch("precedence");
   write(d / "base.toml", kBase);
-  write(d / "profiles" / "tiny.toml", R"(
+  write(d / "scales" / "tiny.toml", R"(
 [model]
 max_seq_len = 32
 [train]
@@ -105,7 +107,7 @@ lr = 4e-3          # overrides the base
 beta2 = 0.99       # only here
 [[run]]
 name = "r"
-train.lr = 6e-3    # overrides the profile
+train.lr = 6e-3    # overrides the scale
 train.seed = 7
 [grid]
 "train.seed" = [8]
@@ -118,11 +120,11 @@ train.seed = 7
   CHECK(rc.model.d_model == 128);           // base over the preset's 64
   CHECK(rc.model.n_layers == 4);            // the preset's
   CHECK(rc.train.beta2 == 0.99);            // top level over the default
-  CHECK(rc.train.seq_len == 32);            // profile over the base
-  CHECK(rc.train.lr == 6e-3);               // run over profile over top level over base
+  CHECK(rc.train.seq_len == 32);            // scale over the base
+  CHECK(rc.train.lr == 6e-3);               // run over scale over top level over base
   CHECK(rc.train.seed == 8);                // grid over run
   CHECK(rc.scale == "tiny");
-  // Warm-up keeps its share of the steps: 3 of 10 steps before the profile, 10 steps after.
+  // Warm-up keeps its share of the steps: 3 of 10 steps before the scale, 10 steps after.
   CHECK(rc.train.warmup_steps == 3);
 
   o.sets = {"train.seed=9", "train.lr=7e-3", "model.scheme=shared-ffn"};
@@ -133,13 +135,13 @@ train.seed = 7
   CHECK(set.run_id() != rc.run_id());
 
   o.sets = {"model.preset=baseline1"};  // the preset is chosen first whatever layer names it
-  o.profile = "paper";
+  o.scale = "paper";
   const RunConfig p = expand(f, o)[0].config;
   CHECK(p.preset == "baseline1");
   CHECK(p.model.n_layers == 22);
   CHECK(p.model.d_model == 128);  // the base's d_model still applies on top of the new preset
   CHECK(p.scale == "paper");
-  CHECK(p.train.seq_len == 64);   // --profile paper replaced the file's `scale`
+  CHECK(p.train.seq_len == 64);   // --scale paper replaced the file's `scale`
 }
 
 TEST_CASE("extends: a chain of bases, runs and grid inherited unless redefined, cycles rejected") {
@@ -172,13 +174,16 @@ TEST_CASE("--set values are TOML-typed, bare words are strings, type errors name
   CHECK(config::parse_set("eval.tasks=[\"mmlu\", \"piqa\"]").value.list.size() == 2);
   CHECK(config::parse_set("model.scheme=shared-ffn").value.s == "shared-ffn");
   CHECK(config::parse_set("model.scheme=\"a b\"").value.s == "a b");
-  CHECK_THROWS_WITH_AS(config::parse_set("train.lrr=1"), doctest::Contains("--set train.lrr=1: key 'train.lrr': unknown key"),
+  CHECK_THROWS_WITH_AS(config::parse_set("train.lrr=1"), doctest::Contains("--set train.lrr=1: train.lrr: unknown key"),
+                       sharelab::ConfigError);
+  CHECK_THROWS_WITH_AS(config::parse_set("eval.tasks=[1]"),
+                       "--set eval.tasks=[1]: eval.tasks: expected a list of strings, got integer 1 in it",
                        sharelab::ConfigError);
   CHECK_THROWS_AS(config::parse_set("nonsense"), sharelab::ConfigError);
 
   RunConfig rc;
   CHECK_THROWS_WITH_AS(assign(rc, config::parse_set("train.seq_len=abc")),
-                       "--set train.seq_len=abc: key 'train.seq_len': expected an integer, got string \"abc\"",
+                       "--set train.seq_len=abc: train.seq_len: expected an integer, got string \"abc\"",
                        sharelab::ConfigError);
   assign(rc, config::parse_set("train.global_batch_tokens=2e5"));  // an integral float is an integer
   CHECK(rc.train.global_batch_tokens == 200000);
@@ -191,7 +196,17 @@ TEST_CASE("canonical JSON: sorted, exact, every section, the run id follows it")
   a.name = "x";
   const std::string j = a.canonical_json();
   CHECK(j.find("{\"data\":{") == 0);
-  CHECK(j.find("\"lr\":0.00029999999999999997") != std::string::npos);  // 3e-4, 17 digits
+  {
+    // Floats survive the canonical JSON bit for bit (the run id hashes that text): a JSON reader
+    // gets back the very double, including ones that need all 17 digits.
+    RunConfig c = a;
+    c.train.lr = 0.1 + 0.2;  // 0.30000000000000004, not 0.3
+    c.model.norm_eps = 1e-5 / 3;
+    const auto back = nlohmann::json::parse(c.canonical_json());
+    CHECK(back.at("train").at("lr").get<double>() == c.train.lr);
+    CHECK(back.at("model").at("norm_eps").get<double>() == c.model.norm_eps);
+    CHECK(nlohmann::json::parse(j).at("train").at("lr").get<double>() == a.train.lr);
+  }
   CHECK(j.find("\"tasks\":[]") != std::string::npos);
   CHECK(j.find("\"dtypes\":[\"fp32\",\"bf16\"]") != std::string::npos);
   const std::string id = a.run_id();
@@ -202,7 +217,8 @@ TEST_CASE("canonical JSON: sorted, exact, every section, the run id follows it")
   b = a;
   b.model.norm_eps = 1.00000001e-5;
   CHECK(b.run_id() != id);
-  CHECK(config::json_string("a\"b\\c\n") == "\"a\\\"b\\\\c\\u000a\"");
+  b.name = "a\"b\\c\n\t\r\x01";  // every kind of character a JSON string must escape
+  CHECK(nlohmann::json::parse(b.canonical_json()).at("name") == b.name);
 }
 
 TEST_CASE("every tests/bad_configs/*.toml fails with its expected one-line message") {
@@ -220,7 +236,7 @@ TEST_CASE("every tests/bad_configs/*.toml fails with its expected one-line messa
     INFO(e.path().filename().string() << ": " << msg);
     CHECK(msg.find('\n') == std::string::npos);
     CHECK(msg.find(expected) != std::string::npos);
-    CHECK(msg.rfind(dir.string(), 0) == 0);  // names the sweep file (or the profile it loads)
+    CHECK(msg.rfind(dir.string(), 0) == 0);  // names the sweep file (or the scale it loads)
     ++n;
   }
   CHECK(n >= 10);

@@ -1,5 +1,5 @@
 // Every shipped sweep (configs/*.toml) expands and plans cleanly, at its own scale and under every
-// shipped profile (litgpt's test_config_hub idea); the Table 1 sweeps hold the paper's setup.
+// shipped scale (litgpt's test_config_hub idea); the Table 1 sweeps hold the paper's setup.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -26,22 +26,22 @@ const fs::path kConfigs = fs::path(SHARELAB_SOURCE_DIR) / "configs";
 
 }  // namespace
 
-TEST_CASE("every configs/*.toml dry-runs cleanly at its own scale and under every profile") {
+TEST_CASE("every configs/*.toml dry-runs cleanly at its own scale and under every scale") {
   const auto sweeps = files_in(kConfigs);
   REQUIRE(sweeps.size() >= 6);
-  std::vector<std::string> profiles = {""};
-  for (const auto& p : files_in(kConfigs / "profiles")) profiles.push_back(p.stem().string());
+  std::vector<std::string> scales = {""};
+  for (const auto& s : files_in(kConfigs / "scales")) scales.push_back(s.stem().string());
   for (const auto& f : sweeps) {
-    for (const auto& prof : profiles) {
-      INFO(f.filename().string() << " --profile '" << prof << "'");
+    for (const auto& scale : scales) {
+      INFO(f.filename().string() << " --scale '" << scale << "'");
       ExpandOptions o;
-      o.profile = prof;
+      o.scale = scale;
       std::vector<PlannedRun> runs;
       CHECK_NOTHROW(runs = expand(f.string(), o));
       CHECK(!runs.empty());
       const auto plan = make_plan(runs, nullptr);
       std::ostringstream out;
-      print_plan(out, "x", prof, plan);
+      print_plan(out, "x", scale, plan);
       CHECK(out.str().find("projected") != std::string::npos);
       for (const auto& r : plan) {
         CHECK(r.status == "new");
@@ -52,7 +52,7 @@ TEST_CASE("every configs/*.toml dry-runs cleanly at its own scale and under ever
   }
 }
 
-TEST_CASE("table1.toml is the paper's experiment, cpu.toml the same comparison at the cpu profile") {
+TEST_CASE("table1.toml is the paper's experiment, cpu.toml the same comparison at the cpu scale") {
   const auto paper = expand((kConfigs / "table1.toml").string());
   const auto cpu = expand((kConfigs / "cpu.toml").string());
   REQUIRE(paper.size() == 5);

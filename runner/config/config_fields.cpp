@@ -1,14 +1,19 @@
 // Field tables for the [train], [data], [eval] and [profile] sections, the bridge to ModelSpec's
-// own table for [model], and canonical JSON of every section.
+// own table for [model], and the JSON of every section.
 #include "runner/config/config_fields.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <nlohmann/json.hpp>
+
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <map>
 
-#include "common/errors.h"
 #include "arch/model_spec.h"
+#include "common/errors.h"
+#include "common/toml_reader.h"
 
 namespace sharelab::config {
 
@@ -17,7 +22,7 @@ namespace {
 using Kind = Value::Kind;
 
 [[noreturn]] void fail(const Assignment& a, const std::string& what) {
-  throw ConfigError(a.where + ": key '" + a.path + "': " + what);
+  throw config_error(a.where, a.path, what);
 }
 
 // --- typed reads of a Value (TOML types; an integral float is accepted where an integer is) ---
@@ -51,19 +56,13 @@ std::vector<std::string> as_list(const Assignment& a) {
   return a.value.list;
 }
 
-std::string list_json(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + json_string(v[i]);
-  return out + "]";
-}
-
 // --- one table for the non-model sections ------------------------------------------------------
 
 struct Field {
   const char* section;
   const char* key;
   std::function<void(RunConfig&, const Assignment&)> set;
-  std::function<std::string(const RunConfig&)> json;
+  std::function<nlohmann::json(const RunConfig&)> json;
 };
 
 // Member pointers into RunConfig's sub-structs, one helper per C++ type.
@@ -73,7 +72,7 @@ using Member = T S::*;
 template <class S>
 Field int_f(const char* sec, const char* key, S RunConfig::*sub, int64_t S::*m) {
   return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_int(a); },
-          [=](const RunConfig& rc) { return std::to_string(rc.*sub.*m); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 template <class S>
 Field nonneg_f(const char* sec, const char* key, S RunConfig::*sub, uint64_t S::*m) {
@@ -83,32 +82,32 @@ Field nonneg_f(const char* sec, const char* key, S RunConfig::*sub, uint64_t S::
             if (v < 0) fail(a, "expected a non-negative integer, got " + a.value.describe());
             rc.*sub.*m = uint64_t(v);
           },
-          [=](const RunConfig& rc) { return std::to_string(rc.*sub.*m); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 template <class S>
 Field small_int_f(const char* sec, const char* key, S RunConfig::*sub, int S::*m) {
   return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = int(as_int(a)); },
-          [=](const RunConfig& rc) { return std::to_string(rc.*sub.*m); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 template <class S>
 Field float_f(const char* sec, const char* key, S RunConfig::*sub, double S::*m) {
   return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_float(a); },
-          [=](const RunConfig& rc) { return json_number(rc.*sub.*m); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 template <class S>
 Field bool_f(const char* sec, const char* key, S RunConfig::*sub, bool S::*m) {
   return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_bool(a); },
-          [=](const RunConfig& rc) { return std::string(rc.*sub.*m ? "true" : "false"); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 template <class S>
 Field str_f(const char* sec, const char* key, S RunConfig::*sub, std::string S::*m) {
   return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_string(a); },
-          [=](const RunConfig& rc) { return json_string(rc.*sub.*m); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 template <class S>
 Field list_f(const char* sec, const char* key, S RunConfig::*sub, std::vector<std::string> S::*m) {
   return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_list(a); },
-          [=](const RunConfig& rc) { return list_json(rc.*sub.*m); }};
+          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 
 const std::vector<Field>& fields() {
@@ -188,45 +187,20 @@ std::pair<std::string, std::string> split_path(const std::string& path) {
 
 }  // namespace
 
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
-
 const std::vector<std::string>& config_sections() {
   static const std::vector<std::string> s = {"model", "train", "data", "eval", "profile"};
   return s;
 }
 
 std::string section_keys(const std::string& section) {
-  std::string out;
+  std::vector<std::string> keys;
   if (section == "model") {
-    out = "preset";
-    for (const auto& f : arch::spec_fields()) out += std::string(", ") + f.key;
-    return out;
+    keys.push_back("preset");
+    for (const auto& f : arch::spec_fields()) keys.push_back(f.key);
   }
   for (const auto& f : fields())
-    if (section == f.section) out += (out.empty() ? "" : ", ") + std::string(f.key);
-  return out;
+    if (section == f.section) keys.push_back(f.key);
+  return fmt::format("{}", fmt::join(keys, ", "));
 }
 
 bool is_known_key(const std::string& path) {
@@ -250,7 +224,7 @@ void assign(RunConfig& rc, const Assignment& a) {
           rc.model.*(it->second) = as_float(a);
           return;
         }
-        text = json_number(as_float(a));
+        text = fmt::format("{}", as_float(a));  // shortest text that reads back exactly
         break;
       }
       case arch::FieldType::kBool: text = as_bool(a) ? "true" : "false"; break;
@@ -267,33 +241,28 @@ void assign(RunConfig& rc, const Assignment& a) {
   if (!f) {
     bool known_section = false;
     for (const auto& s : config_sections()) known_section |= s == sec;
-    if (!known_section) {
-      std::string secs;
-      for (const auto& s : config_sections()) secs += (secs.empty() ? "" : ", ") + s;
-      fail(a, "unknown section '" + sec + "' (known: " + secs + ")");
-    }
+    if (!known_section)
+      fail(a, fmt::format("unknown section '{}' (known: {})", sec, fmt::join(config_sections(), ", ")));
     fail(a, "unknown key (known: " + section_keys(sec) + ")");
   }
   f->set(rc, a);
 }
 
-std::string section_json(const RunConfig& rc, const std::string& section) {
-  std::map<std::string, std::string> kv;
+nlohmann::json section_json(const RunConfig& rc, const std::string& section) {
+  nlohmann::json j = nlohmann::json::object();
   if (section == "model") {
     for (const auto& f : arch::spec_fields()) {
       auto it = spec_floats().find(f.key);
       const std::string v = arch::get_field(rc.model, f.key);
-      if (it != spec_floats().end()) kv[f.key] = json_number(rc.model.*(it->second));
-      else if (f.type == arch::FieldType::kString) kv[f.key] = json_string(v);
-      else kv[f.key] = v;  // integers and true/false are JSON as printed
+      if (it != spec_floats().end()) j[f.key] = rc.model.*(it->second);
+      else if (f.type == arch::FieldType::kString) j[f.key] = v;
+      else j[f.key] = nlohmann::json::parse(v);  // integers and true/false are JSON as printed
     }
   } else {
     for (const auto& f : fields())
-      if (section == f.section) kv[f.key] = f.json(rc);
+      if (section == f.section) j[f.key] = f.json(rc);
   }
-  std::string out = "{";
-  for (const auto& [k, v] : kv) out += (out.size() > 1 ? "," : "") + json_string(k) + ":" + v;
-  return out + "}";
+  return j;
 }
 
 }  // namespace sharelab::config

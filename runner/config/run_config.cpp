@@ -4,7 +4,8 @@
 
 #include <fmt/format.h>
 
-#include <map>
+#include <nlohmann/json.hpp>
+
 #include <thread>
 
 #include "common/stable_hash.h"
@@ -21,16 +22,12 @@ int64_t TrainConfig::accumulation() const {
   return row_tokens > 0 ? global_batch_tokens / row_tokens : 0;
 }
 
+// nlohmann::json keeps object keys in a std::map (sorted) and dump() writes no whitespace and each
+// double in the shortest text that reads back to the same bits: one text per config.
 std::string RunConfig::canonical_json() const {
-  std::map<std::string, std::string> kv;
-  for (const auto& s : config_sections()) kv[s] = section_json(*this, s);
-  kv["sweep"] = json_string(sweep);
-  kv["name"] = json_string(name);
-  kv["preset"] = json_string(preset);
-  kv["scale"] = json_string(scale);
-  std::string out = "{";
-  for (const auto& [k, v] : kv) out += (out.size() > 1 ? "," : "") + json_string(k) + ":" + v;
-  return out + "}";
+  nlohmann::json j = {{"sweep", sweep}, {"name", name}, {"preset", preset}, {"scale", scale}};
+  for (const auto& s : config_sections()) j[s] = section_json(*this, s);
+  return j.dump();
 }
 
 std::string RunConfig::run_id() const { return stable_hash(canonical_json()); }
@@ -42,9 +39,9 @@ int TrainConfig::threads_or_cores() const {
 }
 
 std::string RunConfig::geometry_key() const {
-  return stable_hash(section_json(*this, "model") + fmt::format("|seq={}|micro={}|{}|{}|threads={}", train.seq_len,
-                                                                train.micro_batch, train.precision, train.device,
-                                                                train.threads_or_cores()));
+  return stable_hash(section_json(*this, "model").dump() +
+                     fmt::format("|seq={}|micro={}|{}|{}|threads={}", train.seq_len, train.micro_batch, train.precision,
+                                 train.device, train.threads_or_cores()));
 }
 
 }  // namespace sharelab::config

@@ -13,6 +13,10 @@
 
 namespace sharelab::config {
 
+// Where the public benchmark files are looked for unless a run or `--tasks-dir` says otherwise:
+// the shared folder beside the clone (README "Benchmark files").
+inline constexpr const char* kDefaultTasksDir = "../shared/data";
+
 struct TrainConfig {
   double lr = 3e-4;
   double min_lr = 3e-5;
@@ -50,7 +54,7 @@ struct EvalConfig {
   std::vector<std::string> tasks;  // empty = no evaluation
   int64_t limit = 0;               // examples per task, 0 = all
   std::string protocol = "mobilellm";  // "mobilellm" (all 0-shot) or "leaderboard-v1"
-  std::string tasks_dir = "../shared/data";
+  std::string tasks_dir = kDefaultTasksDir;
   int64_t batch = 8;
 };
 
@@ -67,7 +71,7 @@ struct RunConfig {
   std::string sweep;   // sweep name ([meta] name)
   std::string name;    // run name within the sweep (unique)
   std::string preset;  // registry preset the model started from
-  std::string scale;   // scale profile applied ("paper", "cpu", "smoke", ...)
+  std::string scale;   // scale applied (configs/scales/: "paper", "cpu", "smoke", ...)
   arch::ModelSpec model;
   TrainConfig train;
   DataConfig data;

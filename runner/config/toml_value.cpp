@@ -6,18 +6,10 @@
 
 #include <algorithm>
 
-#include "common/errors.h"
+#include "common/toml_reader.h"
 #include "runner/config/config_fields.h"
 
 namespace sharelab::config {
-
-namespace {
-
-[[noreturn]] void fail_at(const std::string& where, const std::string& key, const std::string& what) {
-  throw ConfigError(where + ": key '" + key + "': " + what);
-}
-
-}  // namespace
 
 Value value_from_toml(const toml::node& n, const std::string& where, const std::string& key) {
   Value v;
@@ -36,11 +28,12 @@ Value value_from_toml(const toml::node& n, const std::string& where, const std::
   } else if (auto a = n.as_array()) {
     v.kind = Value::Kind::kStringList;
     for (const auto& el : *a) {
-      if (!el.is_string()) fail_at(where, key, "expected a list of strings, got a list holding other types");
+      if (!el.is_string())
+        throw config_error(where, key, "expected a list of strings, got " + toml_describe(el) + " in it");
       v.list.push_back(el.as_string()->get());
     }
   } else {
-    fail_at(where, key, "expected a number, boolean, string or list of strings");
+    throw config_error(where, key, "expected a number, boolean, string or list of strings, got " + toml_describe(n));
   }
   return v;
 }
@@ -50,8 +43,8 @@ void check_key(const std::string& where, const std::string& path) {
   const std::string sec = path.substr(0, path.find('.'));
   const auto& secs = config_sections();
   if (std::find(secs.begin(), secs.end(), sec) == secs.end())
-    fail_at(where, path, fmt::format("unknown section '{}' (known: {})", sec, fmt::join(secs, ", ")));
-  fail_at(where, path, "unknown key (known: " + section_keys(sec) + ")");
+    throw config_error(where, path, fmt::format("unknown section '{}' (known: {})", sec, fmt::join(secs, ", ")));
+  throw config_error(where, path, "unknown key (known: " + section_keys(sec) + ")");
 }
 
 Assignment parse_set(const std::string& assignment) {

@@ -10,7 +10,7 @@
 namespace sharelab::config {
 
 // A TOML value as a config Value; tables, dates and mixed arrays are not configuration values.
-// Throws ConfigError "<where>: key '<key>': expected ..." otherwise.
+// Throws ConfigError "<where>: <key>: expected ..." (common/toml_reader.h's format) otherwise.
 Value value_from_toml(const toml::node& n, const std::string& where, const std::string& key);
 
 // Throws ConfigError naming the known sections or keys unless `path` ("train.lr") is a field.

@@ -1,6 +1,9 @@
 // Printing of sweep values, for error messages and generated run names.
 #include "runner/config/value.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cstdio>
 
 namespace sharelab::config {
@@ -19,11 +22,7 @@ std::string Value::text() const {
     case Kind::kFloat: return num(f);
     case Kind::kBool: return b ? "true" : "false";
     case Kind::kString: return s;
-    case Kind::kStringList: {
-      std::string out = "[";
-      for (size_t k = 0; k < list.size(); ++k) out += (k ? ", " : "") + list[k];
-      return out + "]";
-    }
+    case Kind::kStringList: return fmt::format("[{}]", fmt::join(list, ", "));
   }
   return "";
 }

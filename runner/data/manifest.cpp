@@ -1,14 +1,17 @@
-// manifest.json <-> Manifest. Hand-written JSON out, parse_json in; every missing or mistyped
-// field is a one-line ConfigError naming the file and the field.
+// manifest.json <-> Manifest through nlohmann::json; every missing or mistyped field is a one-line
+// ConfigError naming the file and the field.
 #include "runner/data/manifest.h"
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "common/errors.h"
-#include "runner/data/json.h"
+#include "common/json_error.h"
 
 namespace sharelab::data {
 
@@ -33,87 +36,84 @@ int64_t Manifest::total_tokens(int split) const {
 }
 
 std::string Manifest::to_json() const {
-  std::string o = "{\n";
-  auto str = [&](const char* key, const std::string& v) {
-    o += fmt::format("  \"{}\": ", key);
-    append_json_string(o, v);
-    o += ",\n";
-  };
-  o += fmt::format("  \"format\": \"sharelab-shards\",\n  \"version\": {},\n", version);
-  o += fmt::format("  \"seq_len\": {},\n  \"vocab_size\": {},\n", seq_len, vocab_size);
-  str("dtype", dtype);
-  str("tokenizer_sha256", tokenizer_sha256);
-  str("tokenizer_file", tokenizer_file);
-  o += fmt::format("  \"bos_id\": {},\n  \"eos_id\": {},\n", bos_id, eos_id);
-  str("mix_sha256", mix_sha256);
-  str("mix_file", mix_file);
-  o += fmt::format("  \"val_fraction\": {},\n  \"chunk_bytes\": {},\n", val_fraction, chunk_bytes);
-  o += fmt::format("  \"tokens\": {{\"train\": {}, \"val\": {}}},\n", total_tokens(kTrain), total_tokens(kVal));
-  o += "  \"sources\": [\n";
-  for (size_t i = 0; i < sources.size(); ++i) {
-    const auto& s = sources[i];
-    o += "    {\"name\": ";
-    append_json_string(o, s.name);
-    o += ", \"reader\": ";
-    append_json_string(o, s.reader);
-    o += fmt::format(", \"weight\": {}, \"files\": {}, \"bytes\": {}", s.weight, s.files, s.bytes);
-    const std::pair<const char*, const int64_t*> per_split[] = {
-        {"docs", s.docs}, {"tokens", s.tokens}, {"rows", s.rows}, {"dropped", s.dropped}};
-    for (const auto& [key, v] : per_split)
-      o += fmt::format(", \"{}\": {{\"train\": {}, \"val\": {}}}", key, v[0], v[1]);
-    o += i + 1 < sources.size() ? "},\n" : "}\n";
-  }
-  o += "  ],\n  \"shards\": [\n";
-  for (size_t i = 0; i < shards.size(); ++i) {
-    o += "    {\"file\": ";
-    append_json_string(o, shards[i].file);
-    o += fmt::format(", \"split\": \"{}\", \"rows\": {}}}{}\n", split_name(shards[i].split), shards[i].rows,
-                     i + 1 < shards.size() ? "," : "");
-  }
-  o += "  ]\n}\n";
-  return o;
+  using Json = nlohmann::ordered_json;  // written in this order, for people reading the file
+  auto per_split = [](const int64_t v[2]) { return Json{{"train", v[kTrain]}, {"val", v[kVal]}}; };
+  Json srcs = Json::array();
+  for (const auto& s : sources)
+    srcs.push_back({{"name", s.name},
+                    {"reader", s.reader},
+                    {"weight", s.weight},
+                    {"files", s.files},
+                    {"bytes", s.bytes},
+                    {"docs", per_split(s.docs)},
+                    {"tokens", per_split(s.tokens)},
+                    {"rows", per_split(s.rows)},
+                    {"dropped", per_split(s.dropped)}});
+  Json shard_list = Json::array();
+  for (const auto& e : shards)
+    shard_list.push_back({{"file", e.file}, {"split", split_name(e.split)}, {"rows", e.rows}});
+  const int64_t totals[2] = {total_tokens(kTrain), total_tokens(kVal)};
+  const Json j = {{"format", "sharelab-shards"},
+                  {"version", version},
+                  {"seq_len", seq_len},
+                  {"vocab_size", vocab_size},
+                  {"dtype", dtype},
+                  {"tokenizer_sha256", tokenizer_sha256},
+                  {"tokenizer_file", tokenizer_file},
+                  {"bos_id", bos_id},
+                  {"eos_id", eos_id},
+                  {"mix_sha256", mix_sha256},
+                  {"mix_file", mix_file},
+                  {"val_fraction", val_fraction},
+                  {"chunk_bytes", chunk_bytes},
+                  {"tokens", per_split(totals)},
+                  {"sources", srcs},
+                  {"shards", shard_list}};
+  return j.dump(2) + "\n";
 }
 
 namespace {
 
+using nlohmann::json;
+
 struct Reader {
   const std::string& path;
-  const Json& get(const Json& obj, const std::string& key, const std::string& where) const {
-    const Json* v = obj.find(key);
-    if (!v) throw ConfigError(fmt::format("{}: {}missing field '{}'", path, where, key));
+  const json& get(const json& obj, const std::string& key, const std::string& where) const {
+    const auto v = obj.find(key);  // end() for a non-object too
+    if (v == obj.end()) throw ConfigError(fmt::format("{}: {}missing field '{}'", path, where, key));
     return *v;
   }
-  int64_t integer(const Json& obj, const std::string& key, const std::string& where = "") const {
-    const Json& v = get(obj, key, where);
-    if (!v.is_number() || !v.integral)
-      throw ConfigError(fmt::format("{}: {}field '{}' must be an integer", path, where, key));
-    return v.integer;
+  int64_t integer(const json& obj, const std::string& key, const std::string& where = "") const {
+    const json& v = get(obj, key, where);
+    if (!v.is_number_integer()) throw ConfigError(fmt::format("{}: {}field '{}' must be an integer", path, where, key));
+    return v.get<int64_t>();
   }
-  double number(const Json& obj, const std::string& key, const std::string& where = "") const {
-    const Json& v = get(obj, key, where);
+  double number(const json& obj, const std::string& key, const std::string& where = "") const {
+    const json& v = get(obj, key, where);
     if (!v.is_number()) throw ConfigError(fmt::format("{}: {}field '{}' must be a number", path, where, key));
-    return v.number;
+    return v.get<double>();
   }
-  std::string string(const Json& obj, const std::string& key, const std::string& where = "") const {
-    const Json& v = get(obj, key, where);
+  std::string string(const json& obj, const std::string& key, const std::string& where = "") const {
+    const json& v = get(obj, key, where);
     if (!v.is_string()) throw ConfigError(fmt::format("{}: {}field '{}' must be a string", path, where, key));
-    return v.string;
+    return v.get<std::string>();
   }
-  void pair(const Json& obj, const std::string& key, int64_t out[2], const std::string& where) const {
-    const Json& v = get(obj, key, where);
-    out[0] = integer(v, "train", where + key + ".");
-    out[1] = integer(v, "val", where + key + ".");
+  void pair(const json& obj, const std::string& key, int64_t out[2], const std::string& where) const {
+    const json& v = get(obj, key, where);
+    out[kTrain] = integer(v, "train", where + key + ".");
+    out[kVal] = integer(v, "val", where + key + ".");
   }
 };
 
 }  // namespace
 
 Manifest Manifest::from_json(const std::string& text, const std::string& path) {
-  Json j;
+  json j;
   try {
-    j = parse_json(text);
-  } catch (const JsonError& e) {
-    throw ConfigError(fmt::format("{}: byte {}: not valid JSON: {}", path, e.offset, e.what()));
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + std::min(e.byte, text.size()), '\n');
+    throw ConfigError(fmt::format("{}:{}: not valid JSON: {}", path, line, json_error_reason(e)));
   }
   if (!j.is_object()) throw ConfigError(path + ": expected a JSON object");
   Reader r{path};
@@ -133,12 +133,12 @@ Manifest Manifest::from_json(const std::string& text, const std::string& path) {
   m.mix_sha256 = r.string(j, "mix_sha256");
   m.mix_file = r.string(j, "mix_file");
   m.val_fraction = r.number(j, "val_fraction");
-  if (j.find("chunk_bytes")) m.chunk_bytes = r.integer(j, "chunk_bytes");  // optional: older manifests lack it
-  const Json& srcs = r.get(j, "sources", "");
+  if (j.contains("chunk_bytes")) m.chunk_bytes = r.integer(j, "chunk_bytes");  // optional: older manifests lack it
+  const json& srcs = r.get(j, "sources", "");
   if (!srcs.is_array()) throw ConfigError(path + ": field 'sources' must be an array");
-  for (size_t i = 0; i < srcs.array.size(); ++i) {
+  for (size_t i = 0; i < srcs.size(); ++i) {
     const std::string where = fmt::format("sources[{}].", i);
-    const Json& s = srcs.array[i];
+    const json& s = srcs[i];
     SourceStats st;
     st.name = r.string(s, "name", where);
     st.reader = r.string(s, "reader", where);
@@ -151,14 +151,14 @@ Manifest Manifest::from_json(const std::string& text, const std::string& path) {
     r.pair(s, "dropped", st.dropped, where);
     m.sources.push_back(st);
   }
-  const Json& shards = r.get(j, "shards", "");
-  if (!shards.is_array()) throw ConfigError(path + ": field 'shards' must be an array");
-  for (size_t i = 0; i < shards.array.size(); ++i) {
+  const json& shard_list = r.get(j, "shards", "");
+  if (!shard_list.is_array()) throw ConfigError(path + ": field 'shards' must be an array");
+  for (size_t i = 0; i < shard_list.size(); ++i) {
     const std::string where = fmt::format("shards[{}].", i);
     ShardEntry e;
-    e.file = r.string(shards.array[i], "file", where);
-    e.split = split_from_name(r.string(shards.array[i], "split", where));
-    e.rows = r.integer(shards.array[i], "rows", where);
+    e.file = r.string(shard_list[i], "file", where);
+    e.split = split_from_name(r.string(shard_list[i], "split", where));
+    e.rows = r.integer(shard_list[i], "rows", where);
     m.shards.push_back(e);
   }
   return m;

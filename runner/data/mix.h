@@ -23,7 +23,6 @@ namespace sharelab::data {
 struct MixSource {
   std::string name, path, reader;
   double weight = 1.0;             // passes over this source per pass over the mix
-  int line = 0;                    // of the [[source]] table in the TOML, for messages
   std::vector<std::string> files;  // the glob's matches, sorted
 };
 
@@ -44,6 +43,6 @@ struct Mix {
 // brown-tagged (Brown corpus word/tag files, tags stripped), amber-jsonl (pre-tokenized rows).
 const std::vector<std::string>& known_readers();
 
-Mix load_mix(const std::string& path);  // ConfigError: file:line, field, what was expected
+Mix load_mix(const std::string& path);  // ConfigError "FILE:LINE:COL: source.weight: expected ..."
 
 }  // namespace sharelab::data

@@ -17,7 +17,7 @@
 
 #include "common/errors.h"
 #include "common/atomic_file.h"
-#include "runner/data/progress.h"
+#include "common/progress.h"
 #include "runner/data/readers.h"
 #include "runner/data/sha256.h"
 #include "runner/data/shard_file.h"
@@ -237,7 +237,22 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   ShardWriter writers[2] = {ShardWriter(staging.path, kTrain, seq_len, man.dtype, rows_per_shard),
                             ShardWriter(staging.path, kVal, seq_len, man.dtype, rows_per_shard)};
 
-  Progress progress("data prepare", opt.progress);
+  // Progress counts MB of input; the tokens stored so far and their rate ride along as fields.
+  ProgressOptions progress_opt;
+  progress_opt.label = "data prepare";
+  progress_opt.unit = "MB";
+  progress_opt.enabled = opt.progress;
+  ProgressReporter progress(progress_opt);
+  int64_t bytes_read = 0, tokens_stored = 0;
+  auto token_fields = [&] {
+    return fmt::format("{:.2f}M tokens | {} tokens/s", tokens_stored / 1e6,
+                       format_rate(tokens_stored / std::max(1e-9, progress.elapsed_s())));
+  };
+  auto add_progress = [&](int64_t bytes, int64_t tokens) {
+    bytes_read += bytes;
+    tokens_stored += tokens;
+    if (progress.due(bytes_read / 1e6)) progress.update(bytes_read / 1e6, token_fields());
+  };
   for (size_t si = 0; si < mix.sources.size(); ++si) {
     const MixSource& src = mix.sources[si];
     SourceStats st;
@@ -254,10 +269,10 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
           const int sp = split_of(src.name, fmt::format("{}:{}", fname, line), val_fraction);
           writers[sp].add_row(ids.data(), sid);
           st.docs[sp] += 1, st.rows[sp] += 1, st.tokens[sp] += cols;
-          progress.add(0, cols);
+          add_progress(0, cols);
         });
         st.bytes += b;
-        progress.add(b, 0);
+        add_progress(b, 0);
       }
     } else {
       // Documents are encoded in batches of ~kBatchBytes by `threads` workers, then packed in reading
@@ -274,7 +289,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
           const int64_t rows =
               packers[sp].drain(size_t(cols), [&](const uint32_t* row) { writers[sp].add_row(row, sid); });
           st.docs[sp] += 1, st.rows[sp] += rows, st.tokens[sp] += rows * cols;
-          progress.add(int64_t(batch[i].text.size()), rows * cols);
+          add_progress(int64_t(batch[i].text.size()), rows * cols);
         }
         batch.clear();
         batch_bytes = 0;
@@ -298,7 +313,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
     w.finish();
     man.shards.insert(man.shards.end(), w.shards().begin(), w.shards().end());
   }
-  progress.finish();
+  progress.finish(bytes_read / 1e6, token_fields());
   if (man.total_tokens(kTrain) == 0)
     throw ConfigError(
         fmt::format("{}: no training rows: every source is shorter than one row of {} tokens", opt.mix_path, cols));
@@ -321,7 +336,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
 
   PrepareReport rep;
   rep.manifest = man;
-  rep.seconds = progress.seconds();
+  rep.seconds = progress.elapsed_s();
   for (const auto& s : man.sources) rep.bytes += s.bytes;
   rep.tokens = man.total_tokens(kTrain) + man.total_tokens(kVal);
   return rep;

@@ -3,11 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <fstream>
 
 #include "common/errors.h"
-#include "runner/data/json.h"
+#include "common/json_error.h"
 
 namespace sharelab::data {
 
@@ -25,11 +27,11 @@ std::ifstream open_or_throw(const std::string& file) {
 }
 
 // A line of a jsonl file as JSON, or a one-line ConfigError naming file:line.
-Json parse_line(const std::string& file, int64_t line_no, const std::string& line) {
+nlohmann::json parse_line(const std::string& file, int64_t line_no, const std::string& line) {
   try {
-    return parse_json(line);
-  } catch (const JsonError& e) {
-    throw ConfigError(fmt::format("{}:{}: not valid JSON at byte {}: {}", file, line_no, e.offset + 1, e.what()));
+    return nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: not valid JSON at byte {}: {}", file, line_no, e.byte, json_error_reason(e)));
   }
 }
 
@@ -115,12 +117,12 @@ int64_t read_documents(const std::string& reader, const std::string& file, const
       ++line_no;
       bytes += int64_t(line.size()) + 1;
       if (is_blank(line)) continue;
-      const Json j = parse_line(file, line_no, line);
-      const Json* t = j.find("text");
-      if (!t || !t->is_string())
+      const nlohmann::json j = parse_line(file, line_no, line);
+      const auto t = j.find("text");  // end() for a non-object too
+      if (t == j.end() || !t->is_string())
         throw ConfigError(fmt::format("{}:{}: field 'text' missing or not a string", file, line_no));
       Chunker chunks(fmt::format("{}:{}", name, line_no), chunk_bytes, sink);
-      const std::string& text = t->string;
+      const std::string& text = t->get_ref<const std::string&>();
       for (size_t start = 0; start < text.size();) {
         size_t nl = text.find('\n', start);
         const bool last = nl == std::string::npos;
@@ -158,20 +160,20 @@ int64_t read_amber_jsonl(const std::string& file, int64_t cols, int64_t vocab_si
     ++line_no;
     bytes += int64_t(line.size()) + 1;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const Json j = parse_line(file, line_no, line);
-    const Json* t = j.find("token_ids");
-    if (!t) throw ConfigError(fmt::format("{}:{}: field 'token_ids' missing", file, line_no));
+    const nlohmann::json j = parse_line(file, line_no, line);
+    const auto t = j.find("token_ids");  // end() for a non-object too
+    if (t == j.end()) throw ConfigError(fmt::format("{}:{}: field 'token_ids' missing", file, line_no));
     if (!t->is_array()) throw ConfigError(fmt::format("{}:{}: field 'token_ids' is not an array", file, line_no));
-    if (int64_t(t->array.size()) != cols)
+    if (int64_t(t->size()) != cols)
       throw ConfigError(fmt::format("{}:{}: field 'token_ids' has {} ids, expected {} (seq_len {} + 1)", file, line_no,
-                                    t->array.size(), cols, cols - 1));
-    for (size_t k = 0; k < t->array.size(); ++k) {
-      const Json& v = t->array[k];
-      if (!v.is_number() || !v.integral || v.integer < 0 || v.integer >= vocab_size)
+                                    t->size(), cols, cols - 1));
+    for (size_t k = 0; k < t->size(); ++k) {
+      const nlohmann::json& v = (*t)[k];
+      // nlohmann reads a literal without sign, fraction or exponent as unsigned.
+      if (!v.is_number_unsigned() || v.get<uint64_t>() >= uint64_t(vocab_size))
         throw ConfigError(fmt::format("{}:{}: field 'token_ids'[{}] = {}: expected an integer id in [0, {})", file,
-                                      line_no, k, v.is_number() ? fmt::format("{}", v.number) : "non-number",
-                                      vocab_size));
-      ids[k] = uint32_t(v.integer);
+                                      line_no, k, v.dump(), vocab_size));
+      ids[k] = uint32_t(v.get<uint64_t>());
     }
     sink(ids, line_no);
   }

@@ -5,6 +5,7 @@
 #include <H5Cpp.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,11 +46,7 @@ Extent check_dataset(H5::H5File& f, const std::string& path, const char* name, c
   std::vector<hsize_t> dims(size_t(std::max(0, sp.getSimpleExtentNdims())));
   if (!dims.empty()) sp.getSimpleExtentDims(dims.data());
   if (dims != shape) {
-    auto txt = [](const std::vector<hsize_t>& v) {
-      std::string s = "(";
-      for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
-      return s + (v.size() == 1 ? ",)" : ")");
-    };
+    auto txt = [](const std::vector<hsize_t>& v) { return fmt::format("({}{})", fmt::join(v, ", "), v.size() == 1 ? "," : ""); };
     throw ConfigError(
         fmt::format("{}: dataset '{}': shape {}, expected {} (from manifest.json)", path, name, txt(dims), txt(shape)));
   }

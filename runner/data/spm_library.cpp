@@ -1,6 +1,9 @@
 // dlopen of the SentencePiece shim (see spm_library.h for the search order).
 #include "runner/data/spm_library.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -41,15 +44,15 @@ SpmLibrary open_library() {
   if (auto d = exe_dir(); !d.empty()) candidates.push_back(d + "/" + kLibName);
   if (const char* env = std::getenv("SHARELAB_SPM_LIB"); env && *env) candidates.push_back(env);
   if (*SHARELAB_SPM_LIB_PATH) candidates.push_back(SHARELAB_SPM_LIB_PATH);
-  std::string tried;
+  std::vector<std::string> tried;
   for (const auto& path : candidates) {
     if (::access(path.c_str(), R_OK) != 0) {
-      tried += (tried.empty() ? "" : ", ") + path + " (absent)";
+      tried.push_back(path + " (absent)");
       continue;
     }
     void* h = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
     if (!h) {
-      tried += (tried.empty() ? "" : ", ") + path + " (" + ::dlerror() + ")";
+      tried.push_back(path + " (" + ::dlerror() + ")");
       continue;
     }
     SpmLibrary lib;
@@ -69,8 +72,8 @@ SpmLibrary open_library() {
     resolve(h, "slspm_free_buf", lib.free_buf, path);
     return lib;  // never dlclose'd: SentencePiece keeps static state for the process lifetime
   }
-  throw std::runtime_error(std::string("cannot load ") + kLibName + "; tried: " + tried +
-                           " (build target sharelab_spm, or set SHARELAB_SPM_LIB)");
+  throw std::runtime_error(fmt::format("cannot load {}; tried: {} (build target sharelab_spm, or set SHARELAB_SPM_LIB)",
+                                       kLibName, fmt::join(tried, ", ")));
 }
 
 }  // namespace

@@ -4,14 +4,15 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <map>
 
 #include "common/errors.h"
+#include "common/progress.h"
 #include "runner/eval/evaluate_internal.h"
 #include "runner/eval/fewshot.h"
 #include "runner/eval/metrics.h"
 #include "runner/eval/perplexity.h"
-#include "runner/eval/progress_bar.h"
 #include "runner/eval/read_util.h"
 #include "runner/eval/scorer.h"
 #include "runner/eval/task_readers.h"
@@ -24,11 +25,9 @@ using nlohmann::json;
 
 int64_t protocol_shots(const std::string& protocol, const std::string& task) {
   if (protocol == "mobilellm") return 0;
-  if (protocol == "leaderboard-v1") {
-    static const std::map<std::string, int64_t> k = {
-        {"arc_challenge", 25}, {"hellaswag", 10}, {"mmlu", 5}, {"winogrande", 5}};
-    auto it = k.find(task);
-    return it == k.end() ? 0 : it->second;
+  if (protocol == "leaderboard-v1") {  // perplexity tasks are not in the table: no shots
+    const auto& mc = known_tasks();
+    return std::find(mc.begin(), mc.end(), task) != mc.end() ? leaderboard_shots(task) : 0;
   }
   throw ConfigError("--protocol '" + protocol + "': expected 'leaderboard-v1' or 'mobilellm'");
 }
@@ -43,17 +42,18 @@ namespace {
 
 store::EvalRow make_row(const std::string& run_id, const std::string& task, const std::string& metric, double value,
                         double stderr_, int64_t n, int64_t shots, const EvalOptions& opt, const json& details) {
-  store::EvalRow r;
-  r.run_id = run_id;
-  r.task = task;
-  r.metric = metric;
-  r.value = value;
-  r.stderr_ = stderr_;
-  r.n = n;
-  r.shots = shots;
-  r.protocol = opt.protocol;
-  r.details_json = details.dump();
-  return r;
+  return {run_id, task, metric, value, stderr_, n, shots, opt.protocol, details.dump()};
+}
+
+// One task's progress; in a log, a line per 10% of it at most every 10 s, and the final one.
+ProgressReporter task_progress(std::string label, int64_t total, std::string unit, const EvalOptions& opt) {
+  ProgressOptions o;
+  o.label = std::move(label);
+  o.total = double(total);
+  o.unit = std::move(unit);
+  o.enabled = opt.progress;
+  o.line_every = o.total / 10;
+  return ProgressReporter(std::move(o));
 }
 
 json common_details(const EvalOptions& opt, const Scorer& scorer) {
@@ -80,9 +80,9 @@ std::vector<store::EvalRow> eval_choice_task(Scorer& scorer, const TextEncoder& 
     for (const auto& r : build_requests(task, i, s)) reqs.push_back(encode_pair(enc, r.context, r.continuation, opt.bos));
     first_req[i + 1] = int64_t(reqs.size());
   }
-  ProgressBar bar(name, int64_t(reqs.size()), "req", opt.progress);
-  const auto ll = scorer.score(reqs, [&](int64_t done) { bar.update(done); });
-  bar.finish();
+  ProgressReporter progress = task_progress(name, int64_t(reqs.size()), "req", opt);
+  const auto ll = scorer.score(reqs, [&](int64_t done) { progress.update(double(done)); });
+  progress.finish(double(reqs.size()));
 
   std::map<std::string, std::vector<double>> values;                           // metric -> per doc
   std::map<std::string, std::map<std::string, std::vector<double>>> subject;  // subject -> metric -> per doc
@@ -102,7 +102,7 @@ std::vector<store::EvalRow> eval_choice_task(Scorer& scorer, const TextEncoder& 
   if (!task.note.empty()) details["note"] = task.note;
   details["requests"] = reqs.size();
   details["continuation_tokens"] = cont_tokens;
-  details["seconds"] = bar.elapsed_s();
+  details["seconds"] = progress.elapsed_s();
   if (shots > 0) {
     details["fewshot_split"] = task.fewshot_split;
     details["fewshot_seed"] = kFewshotSeed;
@@ -148,9 +148,10 @@ std::vector<store::EvalRow> eval_wikitext(Scorer& scorer, arch::CausalLM model, 
     const int64_t chunk = std::min(opt.token_ppl_chunk, scorer.max_length());
     auto chunks = mobilellm_chunks(enc, text, chunk);
     if (opt.limit > 0 && int64_t(chunks.size()) > opt.limit) chunks.resize(opt.limit);
-    ProgressBar bar(label + " tok", int64_t(chunks.size()), "chunk", opt.progress);
-    const TokenPerplexity p = chunk_perplexity(model, chunks, opt.batch, opt.bf16, [&](int64_t d) { bar.update(d); });
-    bar.finish();
+    ProgressReporter progress = task_progress(label + " tok", int64_t(chunks.size()), "chunks", opt);
+    const TokenPerplexity p =
+        chunk_perplexity(model, chunks, opt.batch, opt.bf16, [&](int64_t d) { progress.update(double(d)); });
+    progress.finish(double(chunks.size()));
     details["chunk"] = chunk;
     details["tokens"] = p.tokens;
     details["what"] = "MobileLLM/GPTQ token perplexity: \"\\n\\n\".join(lines), BOS first, tail dropped";
@@ -160,10 +161,10 @@ std::vector<store::EvalRow> eval_wikitext(Scorer& scorer, arch::CausalLM model, 
   }
   auto pages = split_wikitext_pages(text);
   if (opt.limit > 0 && int64_t(pages.size()) > opt.limit) pages.resize(opt.limit);
-  ProgressBar bar(label, int64_t(pages.size()), "page", opt.progress);
-  const RollingPerplexity p =
-      rolling_perplexity(scorer, enc, pages, opt.bos, /*detokenize=*/true, [&](int64_t d) { bar.update(d); });
-  bar.finish();
+  ProgressReporter progress = task_progress(label, int64_t(pages.size()), "pages", opt);
+  const RollingPerplexity p = rolling_perplexity(scorer, enc, pages, opt.bos, /*detokenize=*/true,
+                                                 [&](int64_t d) { progress.update(double(d)); });
+  progress.finish(double(pages.size()));
   details["what"] = "lm-eval wikitext: document-level rolling loglikelihood, wikitext_detokenizer, words/bytes of "
                     "the original page";
   details["tokens"] = p.tokens;
@@ -198,9 +199,10 @@ std::vector<store::EvalRow> evaluate_model_with(arch::CausalLM model, const Text
     } else if (name == "heldout") {
       if (!heldout) throw ConfigError("task 'heldout': the run's prepared data directory is unknown");
       const HeldoutChunks h = heldout(opt.limit);
-      ProgressBar bar("heldout", int64_t(h.chunks.size()), "row", opt.progress);
-      const TokenPerplexity p = chunk_perplexity(model, h.chunks, opt.batch, opt.bf16, [&](int64_t d) { bar.update(d); });
-      bar.finish();
+      ProgressReporter progress = task_progress("heldout", int64_t(h.chunks.size()), "rows", opt);
+      const TokenPerplexity p =
+          chunk_perplexity(model, h.chunks, opt.batch, opt.bf16, [&](int64_t d) { progress.update(double(d)); });
+      progress.finish(double(h.chunks.size()));
       json details = common_details(opt, scorer);
       details["data_dir"] = h.dir;
       details["tokens"] = p.tokens;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "arch/model.h"
+#include "runner/config/run_config.h"
 #include "runner/eval/request.h"
 #include "runner/store/results_store.h"
 
@@ -25,7 +26,7 @@ struct EvalOptions {
   int64_t limit = 0;               // documents (pages, chunks, rows) per task; 0 = all
   int64_t shots = -1;              // -1: the protocol's number for each task
   std::string protocol = "mobilellm";  // "mobilellm" (all 0-shot) | "leaderboard-v1"
-  std::string tasks_dir = "../shared/data";
+  std::string tasks_dir = config::kDefaultTasksDir;
   std::string tokenizer;           // "" = the run's (data dir) or the HF directory's tokenizer.model
   int64_t batch = 8;
   BosPolicy bos = BosPolicy::kNone;  // leaderboard v1 adds no BOS

@@ -15,17 +15,29 @@ int letter_index(const std::string& key, const std::string& letters) {
   return p == std::string::npos ? -1 : int(p);
 }
 
+// One doc per JSON line: `fill` sets the prompt, choices and gold of a doc whose id is the record
+// ("line 12") unless it sets another.
+template <typename Fill>
+std::vector<McDoc> docs_from_jsonl(const std::string& path, Fill fill) {
+  std::vector<McDoc> docs;
+  for (const auto& [rec, j] : read_jsonl(path)) {
+    McDoc d;
+    d.id = rec;
+    fill(d, j, rec);
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
 }  // namespace
 
 // ARC: "Question: " + stem + "\nAnswer:"; numeric keys "1".."5" map to "A".."E" first (v0.3), and
 // gold is the letter's position in A..E.
 std::vector<McDoc> read_arc_jsonl(const std::string& path) {
-  std::vector<McDoc> docs;
-  for (const auto& [rec, j] : read_jsonl(path)) {
+  return docs_from_jsonl(path, [&](McDoc& d, const OrderedJson& j, const std::string& rec) {
     const auto& q = json_field(j, "question", path, rec);
     const auto& choices = json_field(q, "choices", path, rec);
     if (!choices.is_array() || choices.empty()) bad_record(path, rec, "field 'question.choices' must be a non-empty array");
-    McDoc d;
     d.id = j.contains("id") && j["id"].is_string() ? j["id"].get<std::string>() : rec;
     d.text = "Question: " + json_str(q, "stem", path, rec) + "\nAnswer:";
     for (const auto& c : choices) d.choices.push_back(json_str(c, "text", path, rec));
@@ -35,9 +47,7 @@ std::vector<McDoc> read_arc_jsonl(const std::string& path) {
     if (d.gold < 0 || d.gold >= int(d.choices.size()))
       bad_record(path, rec, "field 'answerKey' is '" + key + "', expected a letter A-E (or 1-5) within the " +
                                 std::to_string(d.choices.size()) + " choices");
-    docs.push_back(std::move(d));
-  }
-  return docs;
+  });
 }
 
 // OpenBookQA: same file format as ARC, but the prompt is the bare stem (lm-eval openbookqa).
@@ -57,9 +67,7 @@ std::string hellaswag_preprocess(const std::string& text) {
 
 // rowanz hellaswag_val.jsonl: query = preprocess(activity_label + ": " + ctx_a + " " + ctx_b.capitalize()).
 std::vector<McDoc> read_hellaswag_jsonl(const std::string& path) {
-  std::vector<McDoc> docs;
-  for (const auto& [rec, j] : read_jsonl(path)) {
-    McDoc d;
+  return docs_from_jsonl(path, [&](McDoc& d, const OrderedJson& j, const std::string& rec) {
     d.id = j.contains("ind") ? j["ind"].dump() : rec;
     const std::string ctx = json_str(j, "ctx_a", path, rec) + " " + py_capitalize(json_str(j, "ctx_b", path, rec));
     d.text = hellaswag_preprocess(json_str(j, "activity_label", path, rec) + ": " + ctx);
@@ -75,9 +83,7 @@ std::vector<McDoc> read_hellaswag_jsonl(const std::string& path) {
                                                                       : -1;
     if (d.gold < 0 || d.gold >= int(d.choices.size()))
       bad_record(path, rec, "field 'label' is " + label.dump() + ", expected an ending index");
-    docs.push_back(std::move(d));
-  }
-  return docs;
+  });
 }
 
 // llama.cpp's 6-line format: "activity_label: ctx", gold, 4 endings. ctx_a/ctx_b are already merged
@@ -144,12 +150,10 @@ std::vector<McDoc> read_piqa(const std::string& jsonl, const std::string& labels
 
 // Winogrande partial evaluation: contexts sentence[:i] + option, target " " + sentence[i+1:].strip().
 std::vector<McDoc> read_winogrande_jsonl(const std::string& path) {
-  std::vector<McDoc> docs;
-  for (const auto& [rec, j] : read_jsonl(path)) {
+  return docs_from_jsonl(path, [&](McDoc& d, const OrderedJson& j, const std::string& rec) {
     const std::string s = json_str(j, "sentence", path, rec);
     const size_t i = s.find('_');
     if (i == std::string::npos) bad_record(path, rec, "field 'sentence' has no '_' blank");
-    McDoc d;
     d.id = j.contains("qID") && j["qID"].is_string() ? j["qID"].get<std::string>() : rec;
     d.choices = {json_str(j, "option1", path, rec), json_str(j, "option2", path, rec)};
     for (const auto& o : d.choices) d.partial_contexts.push_back(s.substr(0, i) + o);
@@ -158,40 +162,28 @@ std::vector<McDoc> read_winogrande_jsonl(const std::string& path) {
     if (a != "1" && a != "2") bad_record(path, rec, "field 'answer' is '" + a + "', expected \"1\" or \"2\"");
     d.gold = a == "1" ? 0 : 1;
     d.text = d.partial_contexts[d.gold];  // doc_to_text of a few-shot example
-    docs.push_back(std::move(d));
-  }
-  return docs;
+  });
 }
 
 // Social IQa: "Q: " + context + " " + question + "\nA:", [answerA, answerB, answerC].
 std::vector<McDoc> read_siqa_jsonl(const std::string& path) {
-  std::vector<McDoc> docs;
-  for (const auto& [rec, j] : read_jsonl(path)) {
-    McDoc d;
-    d.id = rec;
+  return docs_from_jsonl(path, [&](McDoc& d, const OrderedJson& j, const std::string& rec) {
     d.text = "Q: " + json_str(j, "context", path, rec) + " " + json_str(j, "question", path, rec) + "\nA:";
     d.choices = {json_str(j, "answerA", path, rec), json_str(j, "answerB", path, rec), json_str(j, "answerC", path, rec)};
     d.gold = letter_index(json_str(j, "correct", path, rec), "ABC");
     if (d.gold < 0) bad_record(path, rec, "field 'correct' must be A, B or C");
-    docs.push_back(std::move(d));
-  }
-  return docs;
+  });
 }
 
 // BoolQ: passage + "\nQuestion: " + question + "?\nAnswer:", choices ["no", "yes"].
 std::vector<McDoc> read_boolq_jsonl(const std::string& path) {
-  std::vector<McDoc> docs;
-  for (const auto& [rec, j] : read_jsonl(path)) {
-    McDoc d;
-    d.id = rec;
+  return docs_from_jsonl(path, [&](McDoc& d, const OrderedJson& j, const std::string& rec) {
     d.text = json_str(j, "passage", path, rec) + "\nQuestion: " + json_str(j, "question", path, rec) + "?\nAnswer:";
     d.choices = {"no", "yes"};
     const auto& a = json_field(j, "answer", path, rec);
     if (!a.is_boolean()) bad_record(path, rec, "field 'answer' must be true or false, got " + a.dump());
     d.gold = a.get<bool>() ? 1 : 0;
-    docs.push_back(std::move(d));
-  }
-  return docs;
+  });
 }
 
 // TruthfulQA mc_task.json. The prompt is lm-eval's fixed QA primer (truthfulqa_mc1.yaml, v0.3's

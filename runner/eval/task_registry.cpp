@@ -1,8 +1,9 @@
-// Task name -> the files it reads in a tasks directory (the ../shared/data layout) and its
-// lm-eval settings (scoring, acc_norm reported, few-shot source); MMLU's description; shot text.
+// The task table: name -> the files it reads in a tasks directory (the ../shared/data layout), its
+// lm-eval settings and leaderboard shots, one row each; MMLU's description; shot text.
 #include <algorithm>
 #include <filesystem>
 
+#include "common/named_rows.h"
 #include "runner/eval/read_util.h"
 #include "runner/eval/task_readers.h"
 
@@ -10,22 +11,7 @@ namespace sharelab::eval {
 
 namespace fs = std::filesystem;
 
-const std::vector<std::string>& known_tasks() {
-  static const std::vector<std::string> k = {"arc_challenge", "arc_easy",       "hellaswag",      "piqa",
-                                             "winogrande",    "siqa",           "boolq",          "openbookqa",
-                                             "race",          "truthfulqa_mc1", "truthfulqa_mc2", "mmlu",
-                                             "crows_pairs"};
-  return k;
-}
-
-std::string known_tasks_text() {
-  std::string out;
-  for (const auto& t : known_tasks()) out += (out.empty() ? "" : ", ") + t;
-  return out;
-}
-
 namespace {
-
 
 // Sorted files in `dir` whose names end with `suffix`; ConfigError when the folder is missing.
 std::vector<fs::path> files_ending(const fs::path& dir, const std::string& suffix) {
@@ -40,6 +26,12 @@ std::vector<fs::path> files_ending(const fs::path& dir, const std::string& suffi
   return out;
 }
 
+// A file the task reads, recorded in its details.
+std::string add_file(TaskData& t, const fs::path& p) {
+  t.files.push_back(p.string());
+  return p.string();
+}
+
 // Optional training split beside the evaluation file: few-shot examples come from it when present.
 template <typename Reader>
 void add_train_pool(TaskData& t, const fs::path& p, Reader read) {
@@ -50,10 +42,7 @@ void add_train_pool(TaskData& t, const fs::path& p, Reader read) {
   }
 }
 
-TaskData read_mmlu(const fs::path& dir) {
-  TaskData t;
-  t.name = "mmlu";
-  t.report_acc_norm = false;  // every choice is one letter: acc_norm == acc
+void read_mmlu(TaskData& t, const fs::path& dir) {
   t.first_n_shots = true;
   t.fewshot_split = "dev";
   const auto tests = files_ending(dir / "mmlu" / "test", "_test.csv");
@@ -67,70 +56,102 @@ TaskData read_mmlu(const fs::path& dir) {
     t.files.push_back(p.string());
     t.files.push_back(dev.string());
   }
-  return t;
 }
+
+// Each task's files and layout; settings common to a task are in its row of kTasks below.
+void read_arc(TaskData& t, const fs::path& dir, const std::string& stem) {
+  t.docs = read_arc_jsonl(add_file(t, dir / "arc" / (stem + "-Test.jsonl")));
+  add_train_pool(t, dir / "arc" / (stem + "-Train.jsonl"), read_arc_jsonl);
+}
+
+void read_hellaswag(TaskData& t, const fs::path& dir) {
+  if (fs::exists(dir / "hellaswag" / "hellaswag_val.jsonl")) {
+    t.docs = read_hellaswag_jsonl(add_file(t, dir / "hellaswag/hellaswag_val.jsonl"));
+    t.note = "rowanz hellaswag_val.jsonl with lm-eval preprocessing";
+  } else {
+    t.docs = read_hellaswag_txt(add_file(t, dir / "hellaswag/hellaswag_val_full.txt"));
+    t.note = "llama.cpp 6-line text (ctx merged upstream without capitalize()) + lm-eval preprocess";
+  }
+  add_train_pool(t, dir / "hellaswag" / "hellaswag_train.jsonl", read_hellaswag_jsonl);
+}
+
+void read_race(TaskData& t, const fs::path& dir) {
+  const auto articles = files_ending(dir / "race" / "test" / "high", ".txt");
+  if (articles.empty()) throw ConfigError((dir / "race/test/high").string() + ": no article files");
+  for (const auto& p : articles) t.docs.push_back(read_race_article(p.string())[0]);
+  t.files.push_back((dir / "race/test/high").string());
+}
+
+// One row per task: its name, how it is scored, lm-eval's settings and the Open LLM Leaderboard
+// v1 shot count (the `leaderboard-v1` protocol; `mobilellm` is 0-shot everywhere).
+struct TaskRow {
+  const char* name;
+  Scoring scoring;
+  bool report_acc_norm;   // lm-eval v0.3 reports acc_norm for this task
+  bool fewshot_allowed;   // TruthfulQA's prompt is a fixed 6-shot primer; CrowS-Pairs has no shots
+  int64_t leaderboard_shots;
+  void (*read)(TaskData& t, const fs::path& dir);
+};
+
+const std::vector<TaskRow> kTasks = {
+    {"arc_challenge", Scoring::kChoice, true, true, 25,
+     [](TaskData& t, const fs::path& d) { read_arc(t, d, "ARC-Challenge"); }},
+    {"arc_easy", Scoring::kChoice, true, true, 0, [](TaskData& t, const fs::path& d) { read_arc(t, d, "ARC-Easy"); }},
+    {"hellaswag", Scoring::kChoice, true, true, 10, read_hellaswag},
+    {"piqa", Scoring::kChoice, true, true, 0,
+     [](TaskData& t, const fs::path& d) {
+       t.docs = read_piqa(add_file(t, d / "piqa/valid.jsonl"), add_file(t, d / "piqa/valid-labels.lst"));
+     }},
+    {"winogrande", Scoring::kPartial, false, true, 5,
+     [](TaskData& t, const fs::path& d) {
+       t.docs = read_winogrande_jsonl(add_file(t, d / "winogrande/dev.jsonl"));
+       add_train_pool(t, d / "winogrande" / "train_xl.jsonl", read_winogrande_jsonl);
+     }},
+    {"siqa", Scoring::kChoice, true, true, 0,
+     [](TaskData& t, const fs::path& d) { t.docs = read_siqa_jsonl(add_file(t, d / "siqa/socialIQa_v1.4_dev.jsonl")); }},
+    {"boolq", Scoring::kChoice, false, true, 0,
+     [](TaskData& t, const fs::path& d) { t.docs = read_boolq_jsonl(add_file(t, d / "boolq/dev.jsonl")); }},
+    {"openbookqa", Scoring::kChoice, true, true, 0,
+     [](TaskData& t, const fs::path& d) { t.docs = read_openbookqa_jsonl(add_file(t, d / "openbookqa/test.jsonl")); }},
+    {"race", Scoring::kChoice, false, true, 0, read_race},
+    {"truthfulqa_mc1", Scoring::kChoice, false, false, 0,
+     [](TaskData& t, const fs::path& d) { t.docs = read_truthfulqa_json(add_file(t, d / "truthfulqa/mc_task.json"), false); }},
+    {"truthfulqa_mc2", Scoring::kMc2, false, false, 0,
+     [](TaskData& t, const fs::path& d) { t.docs = read_truthfulqa_json(add_file(t, d / "truthfulqa/mc_task.json"), true); }},
+    {"mmlu", Scoring::kChoice, false, true, 5, read_mmlu},  // one-letter choices: acc_norm == acc
+    {"crows_pairs", Scoring::kPairBias, false, false, 0,
+     [](TaskData& t, const fs::path& d) {
+       t.delimiter = "";  // the sentence is the whole continuation
+       t.docs = read_crows_pairs_csv(add_file(t, d / "crows_pairs/crows_pairs_anonymized.csv"));
+     }},
+};
+
+const TaskRow& task_row(const std::string& name) { return find_named(kTasks, name, "task"); }
 
 }  // namespace
 
-TaskData read_task(const std::string& name, const std::string& dir_text) {
-  const fs::path dir(dir_text);
+const std::vector<std::string>& known_tasks() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& r : kTasks) out.push_back(r.name);
+    return out;
+  }();
+  return names;
+}
+
+std::string known_tasks_text() { return names_of(kTasks); }
+
+int64_t leaderboard_shots(const std::string& name) { return task_row(name).leaderboard_shots; }
+
+TaskData read_task(const std::string& name, const std::string& dir) {
+  const TaskRow& row = task_row(name);
   TaskData t;
-  t.name = name;
+  t.name = row.name;
+  t.scoring = row.scoring;
+  t.report_acc_norm = row.report_acc_norm;
+  t.fewshot_allowed = row.fewshot_allowed;
   t.fewshot_split = "eval-minus-doc";
-  auto file = [&](const fs::path& rel) {
-    t.files.push_back((dir / rel).string());
-    return (dir / rel).string();
-  };
-  if (name == "arc_challenge" || name == "arc_easy") {
-    const std::string stem = name == "arc_challenge" ? "ARC-Challenge" : "ARC-Easy";
-    t.docs = read_arc_jsonl(file(fs::path("arc") / (stem + "-Test.jsonl")));
-    add_train_pool(t, dir / "arc" / (stem + "-Train.jsonl"), read_arc_jsonl);
-  } else if (name == "hellaswag") {
-    if (fs::exists(dir / "hellaswag" / "hellaswag_val.jsonl")) {
-      t.docs = read_hellaswag_jsonl(file("hellaswag/hellaswag_val.jsonl"));
-      t.note = "rowanz hellaswag_val.jsonl with lm-eval preprocessing";
-    } else {
-      t.docs = read_hellaswag_txt(file("hellaswag/hellaswag_val_full.txt"));
-      t.note = "llama.cpp 6-line text (ctx merged upstream without capitalize()) + lm-eval preprocess";
-    }
-    add_train_pool(t, dir / "hellaswag" / "hellaswag_train.jsonl", read_hellaswag_jsonl);
-  } else if (name == "piqa") {
-    t.docs = read_piqa(file("piqa/valid.jsonl"), file("piqa/valid-labels.lst"));
-  } else if (name == "winogrande") {
-    t.scoring = Scoring::kPartial;
-    t.report_acc_norm = false;
-    t.docs = read_winogrande_jsonl(file("winogrande/dev.jsonl"));
-    add_train_pool(t, dir / "winogrande" / "train_xl.jsonl", read_winogrande_jsonl);
-  } else if (name == "siqa") {
-    t.docs = read_siqa_jsonl(file("siqa/socialIQa_v1.4_dev.jsonl"));
-  } else if (name == "boolq") {
-    t.report_acc_norm = false;
-    t.docs = read_boolq_jsonl(file("boolq/dev.jsonl"));
-  } else if (name == "openbookqa") {
-    t.docs = read_openbookqa_jsonl(file("openbookqa/test.jsonl"));
-  } else if (name == "race") {
-    t.report_acc_norm = false;
-    const auto articles = files_ending(dir / "race" / "test" / "high", ".txt");
-    if (articles.empty()) throw ConfigError((dir / "race/test/high").string() + ": no article files");
-    for (const auto& p : articles) t.docs.push_back(read_race_article(p.string())[0]);
-    t.files.push_back((dir / "race/test/high").string());
-  } else if (name == "truthfulqa_mc1" || name == "truthfulqa_mc2") {
-    const bool mc2 = name == "truthfulqa_mc2";
-    t.scoring = mc2 ? Scoring::kMc2 : Scoring::kChoice;
-    t.report_acc_norm = false;
-    t.fewshot_allowed = false;
-    t.docs = read_truthfulqa_json(file("truthfulqa/mc_task.json"), mc2);
-  } else if (name == "mmlu") {
-    t = read_mmlu(dir);
-  } else if (name == "crows_pairs") {
-    t.scoring = Scoring::kPairBias;
-    t.delimiter = "";
-    t.report_acc_norm = false;
-    t.fewshot_allowed = false;
-    t.docs = read_crows_pairs_csv(file("crows_pairs/crows_pairs_anonymized.csv"));
-  } else {
-    throw ConfigError("unknown task '" + name + "'; known: " + known_tasks_text());
-  }
+  row.read(t, fs::path(dir));
   if (t.docs.empty()) throw ConfigError(t.files.empty() ? name : t.files[0] + ": no records");
   return t;
 }

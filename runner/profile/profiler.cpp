@@ -8,8 +8,11 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -77,16 +80,12 @@ std::string config_value(const std::string& config, const std::string& key) {
   return config.substr(pos + key.size() + 1, end - pos - key.size() - 1);
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
+// Each value rounded to `decimals` places: microseconds are the resolution that matters for
+// latencies, and the rest is noise in the database.
+nlohmann::json rounded(const std::vector<double>& v, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  nlohmann::json out = nlohmann::json::array();
+  for (double x : v) out.push_back(std::round(x * scale) / scale);
   return out;
 }
 
@@ -104,9 +103,7 @@ double median(std::vector<double> v) {
 }
 
 std::string json_array(const std::vector<double>& v, int decimals) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + fmt::format("{:.{}f}", v[i], decimals);
-  return out + "]";
+  return rounded(v, decimals).dump();
 }
 
 std::string spec_hash(const arch::ModelSpec& spec) {
@@ -131,11 +128,13 @@ std::string versions_json() {
 #else
   const std::string compiler = "unknown";
 #endif
-  return fmt::format(
-      "{{\"torch\": \"{}\", \"compiler\": \"{}\", \"blas\": \"{}\", \"blas_runtime\": \"{}\", \"mkldnn\": {}, "
-      "\"loadavg_1m\": {:.2f}}}",
-      TORCH_VERSION, json_escape(compiler), json_escape(config_value(config, "BLAS_INFO")), json_escape(blas_runtime()),
-      at::hasMKLDNN() ? "true" : "false", load_average());
+  const nlohmann::json v = {{"torch", TORCH_VERSION},
+                            {"compiler", compiler},
+                            {"blas", config_value(config, "BLAS_INFO")},
+                            {"blas_runtime", blas_runtime()},
+                            {"mkldnn", at::hasMKLDNN()},
+                            {"loadavg_1m", std::round(load_average() * 100) / 100}};
+  return v.dump();
 }
 
 std::string device_description(const std::string& device, int threads) {
@@ -162,10 +161,12 @@ store::ProfileRow to_profile_row(const ProfileResult& r) {
   row.peak_mem_bytes = r.peak_mem_bytes;
   row.per_layer_ms_json = json_array(r.per_layer_ms);
   // The versions object also says how the figures were taken, so a row explains itself.
-  std::string v = r.versions_json;
-  v.pop_back();
-  row.versions_json = v + fmt::format(", \"warmup\": {}, \"repeats\": {}, \"peak_mem_kind\": \"{}\", \"fwd_ms\": {}}}",
-                                      r.warmup, r.repeats, r.peak_mem_kind, json_array(r.fwd_ms));
+  nlohmann::json v = nlohmann::json::parse(r.versions_json);
+  v["warmup"] = r.warmup;
+  v["repeats"] = r.repeats;
+  v["peak_mem_kind"] = r.peak_mem_kind;
+  v["fwd_ms"] = rounded(r.fwd_ms, 3);
+  row.versions_json = v.dump();
   std::time_t t = std::time(nullptr);
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));

@@ -61,6 +61,6 @@ std::string device_description(const std::string& device, int threads);  // "cpu
 std::string spec_hash(const arch::ModelSpec& spec);                      // FNV-1a of spec_to_text, hex
 
 double median(std::vector<double> v);  // of a non-empty vector
-std::string json_array(const std::vector<double>& v, int decimals = 3);
+std::string json_array(const std::vector<double>& v, int decimals = 3);  // [1.0,2.5]: each rounded
 
 }  // namespace sharelab::profile

@@ -21,25 +21,9 @@ const char* kRunColumns =
     "threads, status, started_at, finished_at";
 
 RunRow read_run(const sql::Stmt& st) {
-  RunRow r;
-  int c = 0;
-  r.run_id = st.text(c++);
-  r.sweep = st.text(c++);
-  r.name = st.text(c++);
-  r.preset = st.text(c++);
-  r.scheme = st.text(c++);
-  r.scale = st.text(c++);
-  r.config_json = st.text(c++);
-  r.config_hash = st.text(c++);
-  r.geometry = st.text(c++);
-  r.git_commit = st.text(c++);
-  r.host = st.text(c++);
-  r.device = st.text(c++);
-  r.threads = static_cast<int>(st.integer(c++));
-  r.status = st.text(c++);
-  r.started_at = st.text(c++);
-  r.finished_at = st.text(c++);
-  return r;
+  auto t = [&](int c) { return st.text(c); };
+  return {t(0), t(1), t(2),  t(3),  t(4),  t(5),  t(6),  t(7),  t(8),
+          t(9), t(10), t(11), int(st.integer(12)), t(13), t(14), t(15)};  // the columns of kRunColumns
 }
 
 }  // namespace
@@ -183,17 +167,7 @@ std::vector<SeriesPoint> ResultsStore::series(const std::string& run_id, const s
   st.bind(1, run_id);
   if (!split.empty()) st.bind(2, split);
   std::vector<SeriesPoint> out;
-  while (st.step()) {
-    SeriesPoint p;
-    p.split = st.text(0);
-    p.step = st.integer(1);
-    p.tokens = st.real(2);
-    p.loss = st.real(3);
-    p.lr = st.real(4);
-    p.grad_norm = st.real(5);
-    p.tokens_per_s = st.real(6);
-    out.push_back(p);
-  }
+  while (st.step()) out.push_back({st.text(0), st.integer(1), st.real(2), st.real(3), st.real(4), st.real(5), st.real(6)});
   return out;
 }
 
@@ -220,19 +194,9 @@ std::vector<EvalRow> ResultsStore::evals(const std::string& run_id) {
                "evals");
   st.bind(1, run_id);
   std::vector<EvalRow> out;
-  while (st.step()) {
-    EvalRow r;
-    r.run_id = st.text(0);
-    r.task = st.text(1);
-    r.metric = st.text(2);
-    r.value = st.real(3);
-    r.stderr_ = st.real(4);
-    r.n = st.integer(5);
-    r.shots = st.integer(6);
-    r.protocol = st.text(7);
-    r.details_json = st.text(8);
-    out.push_back(r);
-  }
+  while (st.step())
+    out.push_back({st.text(0), st.text(1), st.text(2), st.real(3), st.real(4), st.integer(5), st.integer(6), st.text(7),
+                   st.text(8)});
   return out;
 }
 
@@ -259,26 +223,10 @@ std::vector<ProfileRow> ResultsStore::profiles(const std::string& preset) {
   sql::Stmt st(db_, q.c_str(), "profiles");
   if (!preset.empty()) st.bind(1, preset);
   std::vector<ProfileRow> out;
-  while (st.step()) {
-    ProfileRow r;
-    r.preset = st.text(0);
-    r.spec_hash = st.text(1);
-    r.device = st.text(2);
-    r.dtype = st.text(3);
-    r.threads = static_cast<int>(st.integer(4));
-    r.batch = st.integer(5);
-    r.seq = st.integer(6);
-    r.load_ms = st.real(7);
-    r.init_ms = st.real(8);
-    r.fwd_median_ms = st.real(9);
-    r.fwd_min_ms = st.real(10);
-    r.fwd_max_ms = st.real(11);
-    r.peak_mem_bytes = st.integer(12);
-    r.per_layer_ms_json = st.text(13);
-    r.versions_json = st.text(14);
-    r.created_at = st.text(15);
-    out.push_back(r);
-  }
+  while (st.step())
+    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), int(st.integer(4)), st.integer(5), st.integer(6),
+                   st.real(7), st.real(8), st.real(9), st.real(10), st.real(11), st.integer(12), st.text(13),
+                   st.text(14), st.text(15)});
   return out;
 }
 

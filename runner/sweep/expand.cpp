@@ -2,12 +2,15 @@
 // validated with errors that point at the line that set the offending key.
 #include "runner/sweep/expand.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
 
-#include "common/errors.h"
+#include "common/toml_reader.h"
 #include "arch/registry.h"
 #include "runner/config/config_fields.h"
 #include "runner/config/toml_value.h"
@@ -15,7 +18,7 @@
 namespace sharelab::sweep {
 
 const char* const kPrecedence =
-    "preset < extends base(s) < sweep top level < scale profile < [[run]]/[[variant]] < [grid] point < --set";
+    "preset < extends base(s) < sweep top level < scale < [[run]]/[[variant]] < [grid] point < --set";
 
 namespace {
 
@@ -43,7 +46,7 @@ class Resolver {
     return it != where_.end() ? it->second : file_;
   }
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
-    throw ConfigError(where(path) + ": key '" + path + "': " + what + " (run '" + run_ + "')");
+    throw config_error(where(path), path, what + " (run '" + run_ + "')");
   }
 
  private:
@@ -74,7 +77,7 @@ void check_run(const RunConfig& rc, const Resolver& r, const std::string& file) 
                                             " is not a positive multiple of micro_batch x seq_len = " +
                                             std::to_string(row_tokens));
   if (t.steps() < 1)
-    r.fail("train.tokens", "budget " + config::json_number(t.tokens) + " tokens is less than one optimizer step (" +
+    r.fail("train.tokens", "budget " + fmt::format("{}", t.tokens) + " tokens is less than one optimizer step (" +
                                std::to_string(t.global_batch_tokens) + " tokens = train.global_batch_tokens)");
   if (!(t.lr > 0)) r.fail("train.lr", "must be positive");
   if (t.warmup_steps < 0) r.fail("train.warmup_steps", "must be >= 0");
@@ -104,44 +107,41 @@ std::vector<std::vector<Assignment>> grid_points(const std::vector<GridAxis>& gr
   return points;
 }
 
+// "seed=1-scheme=none": each grid key's last part and its value ([a, b] -> a+b in a name).
 std::string point_suffix(const std::vector<Assignment>& point) {
-  std::string out;
+  std::vector<std::string> parts;
   for (const auto& a : point) {
     const std::string leaf = a.path.substr(a.path.rfind('.') + 1);
-    std::string text = a.value.text();
-    if (a.value.kind == Value::Kind::kStringList) {  // [a, b] -> a+b in a name
-      text.clear();
-      for (const auto& s : a.value.list) text += (text.empty() ? "" : "+") + s;
-    }
-    out += (out.empty() ? "" : "-") + leaf + "=" + text;
+    const bool list = a.value.kind == Value::Kind::kStringList;
+    parts.push_back(leaf + "=" + (list ? fmt::format("{}", fmt::join(a.value.list, "+")) : a.value.text()));
   }
-  return out;
+  return fmt::format("{}", fmt::join(parts, "-"));
 }
 
 }  // namespace
 
-void apply_profile(RunConfig& rc, const ScaleProfile& p) {
+void apply_scale(RunConfig& rc, const Scale& s) {
   const int64_t steps_before = rc.train.steps();
   arch::ModelSpec& m = rc.model;
-  if (p.width != 1.0 || p.head_dim > 0) {
+  if (s.width != 1.0 || s.head_dim > 0) {
     const int64_t old_heads = m.n_heads;
     int64_t hd = m.head_dim();
-    if (p.head_dim > 0) hd = std::min(hd, p.head_dim);
-    else hd = std::max<int64_t>(2, round_to(double(hd) * p.width, 2));
-    m.d_model = round_to(double(m.d_model) * p.width, hd);
+    if (s.head_dim > 0) hd = std::min(hd, s.head_dim);
+    else hd = std::max<int64_t>(2, round_to(double(hd) * s.width, 2));
+    m.d_model = round_to(double(m.d_model) * s.width, hd);
     m.n_heads = m.d_model / hd;
     const double kv_target = double(m.n_kv_heads) * double(m.n_heads) / double(old_heads);
     int64_t kv = std::max<int64_t>(1, std::min<int64_t>(m.n_heads, int64_t(std::floor(kv_target + 1e-9))));
     while (m.n_heads % kv != 0) --kv;
     m.n_kv_heads = kv;
-    m.ffn_dim = round_to(double(m.ffn_dim) * p.width, 8);
+    m.ffn_dim = round_to(double(m.ffn_dim) * s.width, 8);
   }
-  for (const auto& a : p.set) assign(rc, a);
+  for (const auto& a : s.set) assign(rc, a);
   // Warm-up keeps its share of training: 2000 of 73,242 paper steps stays ~2.7% of a CPU run.
   const int64_t steps_after = rc.train.steps();
   if (steps_before > 0 && steps_after != steps_before && rc.train.warmup_steps > 0) {
     bool warmup_set = false;
-    for (const auto& a : p.set) warmup_set |= a.path == "train.warmup_steps";
+    for (const auto& a : s.set) warmup_set |= a.path == "train.warmup_steps";
     if (!warmup_set)
       rc.train.warmup_steps = std::max<int64_t>(
           1, std::llround(double(rc.train.warmup_steps) * double(steps_after) / double(steps_before)));
@@ -151,10 +151,10 @@ void apply_profile(RunConfig& rc, const ScaleProfile& p) {
 std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions& opt) {
   std::vector<Assignment> sets;
   for (const auto& s : opt.sets) sets.push_back(config::parse_set(s));
-  const std::string scale = opt.profile.empty() ? sweep.scale : opt.profile;
-  const ScaleProfile profile =
-      load_profile(scale, sweep.path, opt.profile.empty() ? (sweep.scale_where.empty() ? sweep.path : sweep.scale_where)
-                                                         : "--profile " + opt.profile);
+  const Scale scale =
+      opt.scale.empty()
+          ? load_scale(sweep.scale, sweep.path, sweep.scale_where.empty() ? sweep.path : sweep.scale_where)
+          : load_scale(opt.scale, sweep.path, "--scale " + opt.scale);
 
   std::vector<RunEntry> runs = sweep.runs;
   if (runs.empty()) runs.push_back({"", {}, sweep.path});
@@ -169,7 +169,7 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
       std::string suffix = point_suffix(point);
       rc.name = run.name.empty() ? (suffix.empty() ? sweep.name : suffix)
                                  : (suffix.empty() ? run.name : run.name + "-" + suffix);
-      rc.scale = profile.name;
+      rc.scale = scale.name;
       Resolver r(sweep.path, rc.name);
 
       // The preset: the last layer that names one wins, and it is applied before everything else.
@@ -179,29 +179,30 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
         for (const auto& a : *layer)
           if (a.path == "model.preset") preset = &a;
       if (!preset)
-        throw ConfigError(sweep.path + ": run '" + rc.name + "': no model.preset (add [model] preset = \"...\"; known: " +
-                          arch::preset_names() + ")");
+        throw config_error(sweep.path, "model.preset",
+                           "missing in run '" + rc.name + "' (add [model] preset = \"...\"; known: " +
+                               arch::preset_names() + ")");
       if (preset->value.kind != Value::Kind::kString)
-        throw ConfigError(preset->where + ": key 'model.preset': expected a string, got " + preset->value.describe());
+        throw config_error(preset->where, "model.preset", "expected a string, got " + preset->value.describe());
       try {
         rc.model = arch::preset_by_name(preset->value.s).make();
       } catch (const ConfigError& e) {
-        throw ConfigError(preset->where + ": key 'model.preset': " + e.what());
+        throw config_error(preset->where, "model.preset", e.what());
       }
       rc.preset = preset->value.s;
       r.touched("model.preset", preset->where);
       r.touched("model.scheme", preset->where);  // the preset's scheme, until a layer sets one
 
       r.apply(rc, sweep.top);
-      apply_profile(rc, profile);
-      for (const auto& a : profile.set) r.touched(a.path, a.where);
+      apply_scale(rc, scale);
+      for (const auto& a : scale.set) r.touched(a.path, a.where);
       r.apply(rc, run.set);
       r.apply(rc, point);
       r.apply(rc, sets);
       check_run(rc, r, sweep.path);
 
       if (!names.insert(rc.name).second)
-        throw ConfigError(run.where + ": run name '" + rc.name + "' occurs twice after grid expansion");
+        throw config_error(run.where, "run.name", "'" + rc.name + "' occurs twice after grid expansion");
       out.push_back({rc, run.name});
     }
   }
@@ -213,9 +214,10 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
       for (const auto& p : out)
         if (p.config.name == want || p.base_name == want) hit = true;
       if (!hit) {
-        std::string known;
-        for (const auto& p : out) known += (known.empty() ? "" : ", ") + p.config.name;
-        throw ConfigError("--only " + want + ": no such run in " + sweep.path + " (runs: " + known + ")");
+        std::vector<std::string> known;
+        for (const auto& p : out) known.push_back(p.config.name);
+        throw ConfigError(
+            fmt::format("--only {}: no such run in {} (runs: {})", want, sweep.path, fmt::join(known, ", ")));
       }
     }
     for (const auto& p : out)

@@ -14,7 +14,7 @@ namespace sharelab::sweep {
 namespace {
 
 // Achieved training FLOP/s per core on the 2-core development CPU (AVX-512 BF16, OpenBLAS),
-// measured with `runner train large-base` at the cpu profile on an idle machine, 2 threads:
+// measured with `runner train large-base` at the cpu scale on an idle machine, 2 threads:
 // bf16 2032 tokens/s x 148 MFLOP/token = 300 GFLOP/s, fp32 913 tokens/s = 135 GFLOP/s. Slightly
 // rounded down; per-core figures so a machine with more cores projects proportionally.
 constexpr double kCpuTrainFlopsPerCoreBf16 = 140e9;

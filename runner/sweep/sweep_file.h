@@ -1,7 +1,7 @@
-// Reading sweep TOML files and scale profiles into lists of located assignments. Parsing is
-// strict: an unknown section or key, a value of an unsupported type or a malformed grid throws
-// ConfigError "FILE:LINE:COL: key 'train.lrr': unknown key (known: ...)". Types are checked when
-// the assignments are applied (expand.h), still before anything runs.
+// Reading sweep TOML files and scales into lists of located assignments. Parsing is strict: an
+// unknown section or key, a value of an unsupported type or a malformed grid throws ConfigError
+// "FILE:LINE:COL: train.lrr: unknown key (known: ...)". Types are checked when the assignments are
+// applied (expand.h), still before anything runs.
 #pragma once
 
 #include <string>
@@ -43,9 +43,9 @@ struct SweepFile {
 // Reads FILE and its `[meta] extends` chain (paths relative to the file that names them).
 SweepFile load_sweep(const std::string& path);
 
-// A scale profile (configs/profiles/NAME.toml): shrinks width by [scale] width, keeping depth and
-// the sharing pattern, and sets absolute values for vocab, sequence, batch, budget and the rest.
-struct ScaleProfile {
+// A scale (configs/scales/NAME.toml): shrinks width by [scale] width, keeping depth and the
+// sharing pattern, and sets absolute values for vocab, sequence, batch, budget and the rest.
+struct Scale {
   std::string name = "paper";  // "paper" = the identity (no file)
   std::string path;
   std::string description;
@@ -54,9 +54,9 @@ struct ScaleProfile {
   std::vector<Assignment> set;
 };
 
-// NAME looked up as <sweep dir>/profiles/NAME.toml, then configs/profiles/NAME.toml under the
-// working directory; a value ending in .toml is a path (relative to the sweep file, else to the
-// working directory). "paper" is the identity.
-ScaleProfile load_profile(const std::string& name, const std::string& sweep_path, const std::string& where);
+// NAME looked up as <sweep dir>/scales/NAME.toml, then configs/scales/NAME.toml under the working
+// directory; a value ending in .toml is a path (relative to the sweep file, else to the working
+// directory). "paper" is the identity. `where` locates the name, for messages.
+Scale load_scale(const std::string& name, const std::string& sweep_path, const std::string& where);
 
 }  // namespace sharelab::sweep

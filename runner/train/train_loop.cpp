@@ -12,13 +12,13 @@
 
 #include "arch/accounting.h"
 #include "common/errors.h"
+#include "common/progress.h"
 #include "arch/h5_tensors.h"
 #include "arch/model.h"
 #include "runner/train/adamw.h"
 #include "runner/train/checkpoint.h"
 #include "runner/train/lr_schedule.h"
 #include "runner/train/peak_flops.h"
-#include "runner/train/progress.h"
 #include "runner/train/validate_train.h"
 #include "runner/train/train_step.h"
 
@@ -109,15 +109,22 @@ TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, Batc
   const StepOptions step_opt{accum, tc.grad_clip, bf16, device.is_cuda()};
   const LrSchedule sched{tc.lr, tc.min_lr, tc.warmup_steps, total_steps};
 
-  Progress progress(run.name.empty() ? run.preset : run.name, total_steps, double(total_steps) * step_tokens,
-                    tc.log_every_steps);
   LoopState st;
-  if (opt.resume) {
-    if (auto ck = latest_checkpoint(opt.run_dir)) {
-      st = load_checkpoint(*ck, model, optim, config_json);
-      progress.message(fmt::format("resumed from {} at step {} ({:.4g} tokens)", *ck, st.step, st.tokens));
-    }
-  }
+  const auto resume_from = opt.resume ? latest_checkpoint(opt.run_dir) : std::nullopt;
+  if (resume_from) st = load_checkpoint(*resume_from, model, optim, config_json);
+  // In a log: a step line every log_every_steps (the series points' cadence) and a final one.
+  ProgressOptions progress_opt;
+  progress_opt.label = run.name.empty() ? run.preset : run.name;
+  progress_opt.total = double(total_steps);
+  progress_opt.unit = "steps";
+  progress_opt.start = double(st.step);
+  progress_opt.show_rate = false;  // the fields' tok/s, of the training steps alone
+  progress_opt.enabled = opt.progress;
+  progress_opt.line_every = double(tc.log_every_steps);
+  progress_opt.line_every_s = 0;
+  ProgressReporter progress(progress_opt);
+  if (resume_from)
+    progress.message(fmt::format("resumed from {} at step {} ({:.4g} tokens)", *resume_from, st.step, st.tokens));
   train.seek(st.data_cursor);
   arch::write_file_atomic(opt.run_dir + "/config.json", config_json + "\n");
 
@@ -170,6 +177,7 @@ TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, Batc
 
   // --- the loop ---
   double window_tokens = 0, window_s = 0;
+  std::string step_fields;  // the latest step's, for the final progress line
   bool saved_at_step = false;
   while (st.step < total_steps) {
     const auto t_step = Clock::now();
@@ -191,10 +199,13 @@ TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, Batc
     window_tokens += step_tokens;
     window_s += dt;
 
-    StepInfo info{st.step, st.tokens, st.last_loss, lr, grad_norm, window_tokens / window_s, st.epochs};
-    progress.step(info);
+    const double tokens_per_s = window_tokens / window_s;
+    step_fields = fmt::format("tok {:.3g}/{:.3g} | loss {:.4f} | lr {:.2e} | gnorm {:.3f} | {:.0f} tok/s | ep {:.2f}",
+                              st.tokens, double(total_steps) * step_tokens, st.last_loss, lr, grad_norm, tokens_per_s,
+                              st.epochs);
+    progress.update(double(st.step), step_fields);
     if (st.step % tc.log_every_steps == 0 || st.step == total_steps) {
-      pending.push_back({"train", st.step, st.tokens, st.last_loss, lr, grad_norm, info.tokens_per_s});
+      pending.push_back({"train", st.step, st.tokens, st.last_loss, lr, grad_norm, tokens_per_s});
       window_tokens = window_s = 0;
       flush_series();
     }
@@ -214,7 +225,7 @@ TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, Batc
       break;
     }
   }
-  progress.finish();
+  progress.finish(double(st.step), step_fields);
   flush_series();
   st.wall_s = wall_before + seconds_since(t_start);
   st.cpu_s = cpu_before + cpu_seconds() - cpu_start;

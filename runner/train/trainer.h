@@ -26,6 +26,7 @@ struct TrainOptions {
   std::string run_dir;            // results/runs/<run_id>: checkpoints live here
   store::ResultsStore* store = nullptr;  // scalars + series written here when set
   bool resume = true;             // continue from run_dir's latest checkpoint when present
+  bool progress = true;           // step progress on stderr (--no-progress: only events such as checkpoints)
   double stop_after_tokens = 0;   // > 0: stop at the first checkpoint at or past this many tokens
                                   // (tests of kill/resume); not a finished run
 };

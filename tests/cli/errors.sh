@@ -21,14 +21,17 @@ expect 2 "unknown scheme 'shared'; known: none, shared-ffn" -- describe debug --
 expect 2 "unrecognised option '--bogus'" -- presets --bogus
 expect 0 "unique" -- describe mobillama-0.8b-paper --set n_heads=6 --set n_kv_heads=6
 for cmd in presets describe export logits; do expect 0 "usage: runner $cmd" -- $cmd --help; done
-expect 2 "key 'train.lrr': unknown key (known: lr, min_lr" -- train debug --data /nonexistent --set train.lrr=1
-expect 2 "key 'train.micro_batch': expected an integer, got float 2.5" -- train debug --data /nonexistent --set train.micro_batch=2.5
+expect 2 "--set train.lrr=1: train.lrr: unknown key (known: lr, min_lr" -- train debug --data /nonexistent --set train.lrr=1
+expect 2 "train.micro_batch: expected an integer, got float 2.5" -- train debug --data /nonexistent --set train.micro_batch=2.5
 expect 0 "124.6M" -- describe mobilellm-125m
+# One progress flag everywhere; prepare's old -q says what replaced it.
+for cmd in "data prepare" train resume eval sweep; do expect 0 "--no-progress" -- $cmd --help; done
+expect 2 "runner data prepare: -q is now --no-progress" -- data prepare -q --mix m.toml --out d
 # Validation asked of data without val rows: refused before a run row or run folder is written.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for i in $(seq 1 20); do echo '{"token_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9]}'; done >"$tmp/a.jsonl"
 printf '[mix]\nseq_len = 8\nval_fraction = 0\nvocab_size = 100\n[[source]]\nname = "a"\npath = "a.jsonl"\nreader = "amber-jsonl"\n' >"$tmp/mix.toml"
-"$RUNNER" data prepare -q --mix "$tmp/mix.toml" --out "$tmp/data" >/dev/null
+"$RUNNER" data prepare --no-progress --mix "$tmp/mix.toml" --out "$tmp/data" >/dev/null
 expect 2 "$tmp/data: no validation rows, but train.val_batches = 20" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8
 if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused run left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
 echo "$passed passed, $fail failed"

@@ -11,7 +11,7 @@ cd "$SRC"
 fail() { echo "FAIL: $*"; exit 1; }
 
 "$RUNNER" sweep --help > "$WORK/help.out"
-grep -q "preset < extends base(s) < sweep top level < scale profile < \[\[run\]\]/\[\[variant\]\] < \[grid\] point < --set" \
+grep -q "preset < extends base(s) < sweep top level < scale < \[\[run\]\]/\[\[variant\]\] < \[grid\] point < --set" \
   "$WORK/help.out" || fail "--help does not print the precedence"
 
 for f in configs/*.toml; do
@@ -22,9 +22,16 @@ for f in configs/*.toml; do
 done
 "$RUNNER" --sweep configs/cpu.toml --dry-run --db "$WORK/none.db" > "$WORK/cpu.out"
 [ "$(grep -c ' new ' "$WORK/cpu.out")" = 5 ] || { cat "$WORK/cpu.out"; fail "cpu.toml: want 5 new runs"; }
-"$RUNNER" --sweep configs/table1.toml --dry-run --profile smoke --only baseline3,mobillama-0.5b --db "$WORK/none.db" \
+"$RUNNER" --sweep configs/table1.toml --dry-run --scale smoke --only baseline3,mobillama-0.5b --db "$WORK/none.db" \
   > "$WORK/only.out"
 [ "$(grep -c ' new ' "$WORK/only.out")" = 2 ] || { cat "$WORK/only.out"; fail "--only: want 2 runs"; }
+# The old name of --scale says what it is now, in one line.
+set +e
+"$RUNNER" --sweep configs/cpu.toml --dry-run --profile smoke > /dev/null 2> "$WORK/old_flag.err"
+rc=$?
+set -e
+[ "$rc" = 2 ] && [ "$(wc -l < "$WORK/old_flag.err")" = 1 ] && grep -q -- "--profile is now --scale" "$WORK/old_flag.err" \
+  || { cat "$WORK/old_flag.err"; fail "--profile: want one line pointing at --scale, exit 2"; }
 
 for f in tests/bad_configs/*.toml; do
   want=$(head -1 "$f" | sed 's/^# expect: //')
@@ -42,13 +49,13 @@ set +e
 "$RUNNER" --sweep configs/smoke.toml --dry-run --set train.lrr=1 > /dev/null 2> "$WORK/set.err"
 rc=$?
 set -e
-[ "$rc" = 2 ] && grep -q "^runner: error: --set train.lrr=1: key 'train.lrr': unknown key" "$WORK/set.err" \
+[ "$rc" = 2 ] && grep -q "^runner: error: --set train.lrr=1: train.lrr: unknown key" "$WORK/set.err" \
   || { cat "$WORK/set.err"; fail "--set with an unknown key"; }
 # A data folder prepared from another version of the run's mix is refused, not trained on.
 for i in $(seq 1 40); do echo '{"token_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9]}'; done > "$WORK/a.jsonl"
 printf '[mix]\nseq_len = 8\nval_fraction = 0.5\nvocab_size = 100\n[[source]]\nname = "a"\npath = "a.jsonl"\nreader = "amber-jsonl"\n' \
   > "$WORK/mix.toml"
-"$RUNNER" data prepare -q --mix "$WORK/mix.toml" --out "$WORK/data" > /dev/null
+"$RUNNER" data prepare --no-progress --mix "$WORK/mix.toml" --out "$WORK/data" > /dev/null
 echo "# edited after preparing" >> "$WORK/mix.toml"
 set +e
 "$RUNNER" --sweep configs/smoke.toml --set "data.dir='$WORK/data'" --set "data.mix='$WORK/mix.toml'" \

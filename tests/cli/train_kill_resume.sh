@@ -20,7 +20,7 @@ for r in range(150):
     print(json.dumps({"token_ids": list(b[r * 65:(r + 1) * 65]), "source": "shakespeare"}))
 PY
 printf '[mix]\nseq_len = 64\nval_fraction = 0.1\nvocab_size = 256\n\n[[source]]\nname = "s"\npath = "rows.jsonl"\nreader = "amber-jsonl"\n' > mix.toml
-"$RUNNER" data prepare --mix mix.toml --out data -q > /dev/null
+"$RUNNER" data prepare --mix mix.toml --out data --no-progress > /dev/null
 
 SETS=(--set model.scheme=shared-ffn --set model.n_layers=8 --set train.seq_len=64 --set train.micro_batch=4
       --set train.global_batch_tokens=512 --set train.tokens=20480 --set train.warmup_steps=4 --set train.lr=3e-3
@@ -29,6 +29,10 @@ SETS=(--set model.scheme=shared-ffn --set model.n_layers=8 --set train.seq_len=6
 
 # Uninterrupted reference, in its own runs dir and database.
 "$RUNNER" train debug --data data "${SETS[@]}" --runs-dir full --db full.db > full.out 2> full.err
+# Progress into a file: whole lines, the last one the final count.
+if grep -q $'\r' full.err || ! tail -1 full.err | grep -q "40/40 steps (100%)"; then
+  echo "FAIL: progress in a log"; cat -A full.err; exit 1
+fi
 
 # The same run, killed once its first checkpoint is on disk.
 "$RUNNER" train debug --data data "${SETS[@]}" --runs-dir killed --db killed.db > killed.out 2> killed.err &
