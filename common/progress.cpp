@@ -108,7 +108,7 @@ std::string ProgressReporter::line(double done, std::string_view fields, bool fi
     add("elapsed " + format_duration(s));
   else
     add("ETA " + format_duration(rate > 0 ? (total - done) / rate : -1));
-  if (!fields.empty()) add(fields);  // last: what a narrow terminal cuts off
+  if (!fields.empty()) add(fields);  // last: a narrow terminal cuts the end of the line off
   return out;
 }
 

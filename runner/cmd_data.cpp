@@ -38,7 +38,7 @@ int cmd_prepare(const Args& args) {
   // -q / --quiet meant no progress and nothing else: every command now calls that --no-progress.
   for (const auto& a : args)
     if (a == "-q" || a == "--quiet")
-      throw ConfigError("runner data prepare: " + a + " is now --no-progress, as in every command");
+      throw ConfigError("data prepare: " + a + " is now --no-progress, as in every command");
   po::variables_map vm;
   if (!parse_command("runner data prepare --mix FILE.toml --out DIR [--seq-len N] [--tokenizer FILE | --vocab-size N]",
                      opts, {}, args, vm))

@@ -65,48 +65,23 @@ struct Field {
   std::function<nlohmann::json(const RunConfig&)> json;
 };
 
-// Member pointers into RunConfig's sub-structs, one helper per C++ type.
-template <class S, class T>
-using Member = T S::*;
+// A field's value read as its C++ type (overloads chosen by the member's type).
+int64_t read_as(const Assignment& a, int64_t*) { return as_int(a); }
+int read_as(const Assignment& a, int*) { return int(as_int(a)); }
+uint64_t read_as(const Assignment& a, uint64_t*) {
+  const int64_t v = as_int(a);
+  if (v < 0) fail(a, "expected a non-negative integer, got " + a.value.describe());
+  return uint64_t(v);
+}
+double read_as(const Assignment& a, double*) { return as_float(a); }
+bool read_as(const Assignment& a, bool*) { return as_bool(a); }
+std::string read_as(const Assignment& a, std::string*) { return as_string(a); }
+std::vector<std::string> read_as(const Assignment& a, std::vector<std::string>*) { return as_list(a); }
 
-template <class S>
-Field int_f(const char* sec, const char* key, S RunConfig::*sub, int64_t S::*m) {
-  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_int(a); },
-          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
-}
-template <class S>
-Field nonneg_f(const char* sec, const char* key, S RunConfig::*sub, uint64_t S::*m) {
-  return {sec, key,
-          [=](RunConfig& rc, const Assignment& a) {
-            const int64_t v = as_int(a);
-            if (v < 0) fail(a, "expected a non-negative integer, got " + a.value.describe());
-            rc.*sub.*m = uint64_t(v);
-          },
-          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
-}
-template <class S>
-Field small_int_f(const char* sec, const char* key, S RunConfig::*sub, int S::*m) {
-  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = int(as_int(a)); },
-          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
-}
-template <class S>
-Field float_f(const char* sec, const char* key, S RunConfig::*sub, double S::*m) {
-  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_float(a); },
-          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
-}
-template <class S>
-Field bool_f(const char* sec, const char* key, S RunConfig::*sub, bool S::*m) {
-  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_bool(a); },
-          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
-}
-template <class S>
-Field str_f(const char* sec, const char* key, S RunConfig::*sub, std::string S::*m) {
-  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_string(a); },
-          [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
-}
-template <class S>
-Field list_f(const char* sec, const char* key, S RunConfig::*sub, std::vector<std::string> S::*m) {
-  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = as_list(a); },
+// The field `sec.key`: member `m` of the RunConfig sub-struct `sub`.
+template <class S, class T>
+Field field(const char* sec, const char* key, S RunConfig::*sub, T S::*m) {
+  return {sec, key, [=](RunConfig& rc, const Assignment& a) { rc.*sub.*m = read_as(a, static_cast<T*>(nullptr)); },
           [=](const RunConfig& rc) { return nlohmann::json(rc.*sub.*m); }};
 }
 
@@ -120,40 +95,40 @@ const std::vector<Field>& fields() {
   constexpr auto ev = &RunConfig::eval;
   constexpr auto pr = &RunConfig::profile;
   static const std::vector<Field> t = {
-      float_f("train", "lr", tr, &T::lr),
-      float_f("train", "min_lr", tr, &T::min_lr),
-      int_f("train", "warmup_steps", tr, &T::warmup_steps),
-      float_f("train", "beta1", tr, &T::beta1),
-      float_f("train", "beta2", tr, &T::beta2),
-      float_f("train", "adam_eps", tr, &T::adam_eps),
-      float_f("train", "weight_decay", tr, &T::weight_decay),
-      float_f("train", "grad_clip", tr, &T::grad_clip),
-      int_f("train", "seq_len", tr, &T::seq_len),
-      int_f("train", "global_batch_tokens", tr, &T::global_batch_tokens),
-      int_f("train", "micro_batch", tr, &T::micro_batch),
-      float_f("train", "tokens", tr, &T::tokens),
-      str_f("train", "precision", tr, &T::precision),
-      nonneg_f("train", "seed", tr, &T::seed),
-      float_f("train", "checkpoint_every_tokens", tr, &T::checkpoint_every_tokens),
-      float_f("train", "val_every_tokens", tr, &T::val_every_tokens),
-      int_f("train", "val_batches", tr, &T::val_batches),
-      int_f("train", "log_every_steps", tr, &T::log_every_steps),
-      small_int_f("train", "threads", tr, &T::threads),
-      str_f("train", "device", tr, &T::device),
-      str_f("data", "dir", da, &D::dir),
-      str_f("data", "mix", da, &D::mix),
-      str_f("data", "tokenizer", da, &D::tokenizer),
-      list_f("eval", "tasks", ev, &E::tasks),
-      int_f("eval", "limit", ev, &E::limit),
-      str_f("eval", "protocol", ev, &E::protocol),
-      str_f("eval", "tasks_dir", ev, &E::tasks_dir),
-      int_f("eval", "batch", ev, &E::batch),
-      bool_f("profile", "enabled", pr, &P::enabled),
-      int_f("profile", "batch", pr, &P::batch),
-      int_f("profile", "seq", pr, &P::seq),
-      int_f("profile", "warmup", pr, &P::warmup),
-      int_f("profile", "repeats", pr, &P::repeats),
-      list_f("profile", "dtypes", pr, &P::dtypes),
+      field("train", "lr", tr, &T::lr),
+      field("train", "min_lr", tr, &T::min_lr),
+      field("train", "warmup_steps", tr, &T::warmup_steps),
+      field("train", "beta1", tr, &T::beta1),
+      field("train", "beta2", tr, &T::beta2),
+      field("train", "adam_eps", tr, &T::adam_eps),
+      field("train", "weight_decay", tr, &T::weight_decay),
+      field("train", "grad_clip", tr, &T::grad_clip),
+      field("train", "seq_len", tr, &T::seq_len),
+      field("train", "global_batch_tokens", tr, &T::global_batch_tokens),
+      field("train", "micro_batch", tr, &T::micro_batch),
+      field("train", "tokens", tr, &T::tokens),
+      field("train", "precision", tr, &T::precision),
+      field("train", "seed", tr, &T::seed),
+      field("train", "checkpoint_every_tokens", tr, &T::checkpoint_every_tokens),
+      field("train", "val_every_tokens", tr, &T::val_every_tokens),
+      field("train", "val_batches", tr, &T::val_batches),
+      field("train", "log_every_steps", tr, &T::log_every_steps),
+      field("train", "threads", tr, &T::threads),
+      field("train", "device", tr, &T::device),
+      field("data", "dir", da, &D::dir),
+      field("data", "mix", da, &D::mix),
+      field("data", "tokenizer", da, &D::tokenizer),
+      field("eval", "tasks", ev, &E::tasks),
+      field("eval", "limit", ev, &E::limit),
+      field("eval", "protocol", ev, &E::protocol),
+      field("eval", "tasks_dir", ev, &E::tasks_dir),
+      field("eval", "batch", ev, &E::batch),
+      field("profile", "enabled", pr, &P::enabled),
+      field("profile", "batch", pr, &P::batch),
+      field("profile", "seq", pr, &P::seq),
+      field("profile", "warmup", pr, &P::warmup),
+      field("profile", "repeats", pr, &P::repeats),
+      field("profile", "dtypes", pr, &P::dtypes),
   };
   return t;
 }

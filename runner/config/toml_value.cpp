@@ -12,30 +12,18 @@
 namespace sharelab::config {
 
 Value value_from_toml(const toml::node& n, const std::string& where, const std::string& key) {
-  Value v;
-  if (auto x = n.as_integer()) {
-    v.kind = Value::Kind::kInt;
-    v.i = x->get();
-  } else if (auto f = n.as_floating_point()) {
-    v.kind = Value::Kind::kFloat;
-    v.f = f->get();
-  } else if (auto b = n.as_boolean()) {
-    v.kind = Value::Kind::kBool;
-    v.b = b->get();
-  } else if (auto s = n.as_string()) {
-    v.kind = Value::Kind::kString;
-    v.s = s->get();
-  } else if (auto a = n.as_array()) {
-    v.kind = Value::Kind::kStringList;
-    for (const auto& el : *a) {
-      if (!el.is_string())
-        throw config_error(where, key, "expected a list of strings, got " + toml_describe(el) + " in it");
-      v.list.push_back(el.as_string()->get());
-    }
-  } else {
-    throw config_error(where, key, "expected a number, boolean, string or list of strings, got " + toml_describe(n));
+  if (auto x = n.as_integer()) return Value::integer(x->get());
+  if (auto f = n.as_floating_point()) return Value::number(f->get());
+  if (auto b = n.as_boolean()) return Value::boolean(b->get());
+  if (auto s = n.as_string()) return Value::string(s->get());
+  const toml::array* a = n.as_array();
+  if (!a) throw config_error(where, key, "expected a number, boolean, string or list of strings, got " + toml_describe(n));
+  std::vector<std::string> list;
+  for (const auto& el : *a) {
+    if (!el.is_string()) throw config_error(where, key, "expected a list of strings, got " + toml_describe(el) + " in it");
+    list.push_back(el.as_string()->get());
   }
-  return v;
+  return Value::strings(std::move(list));
 }
 
 void check_key(const std::string& where, const std::string& path) {
@@ -61,8 +49,7 @@ Assignment parse_set(const std::string& assignment) {
     const toml::table t = toml::parse("v = " + text, std::string_view("--set"));
     a.value = value_from_toml(*t.get("v"), where, a.path);
   } catch (const toml::parse_error&) {
-    a.value.kind = Value::Kind::kString;  // a bare word: --set model.scheme=shared-ffn
-    a.value.s = text;
+    a.value = Value::string(text);  // a bare word: --set model.scheme=shared-ffn
   }
   return a;
 }

@@ -18,6 +18,12 @@ struct Value {
   std::string s;
   std::vector<std::string> list;
 
+  static Value integer(int64_t x) { return {Kind::kInt, x, 0, false, {}, {}}; }
+  static Value number(double x) { return {Kind::kFloat, 0, x, false, {}, {}}; }
+  static Value boolean(bool x) { return {Kind::kBool, 0, 0, x, {}, {}}; }
+  static Value string(std::string x) { return {Kind::kString, 0, 0, false, std::move(x), {}}; }
+  static Value strings(std::vector<std::string> x) { return {Kind::kStringList, 0, 0, false, {}, std::move(x)}; }
+
   std::string describe() const;  // "integer 3", "string \"abc\"", ... for error messages
   std::string text() const;      // 3, 0.001, true, abc, [a, b]: for run names and the plan
 };

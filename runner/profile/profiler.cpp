@@ -145,21 +145,9 @@ std::string device_description(const std::string& device, int threads) {
 }
 
 store::ProfileRow to_profile_row(const ProfileResult& r) {
-  store::ProfileRow row;
-  row.preset = r.preset;
-  row.spec_hash = r.spec_hash;
-  row.device = r.device;
-  row.dtype = r.dtype;
-  row.threads = r.threads;
-  row.batch = r.batch;
-  row.seq = r.seq;
-  row.load_ms = r.load_ms;
-  row.init_ms = r.init_ms;
-  row.fwd_median_ms = r.fwd_median_ms;
-  row.fwd_min_ms = r.fwd_min_ms;
-  row.fwd_max_ms = r.fwd_max_ms;
-  row.peak_mem_bytes = r.peak_mem_bytes;
-  row.per_layer_ms_json = json_array(r.per_layer_ms);
+  store::ProfileRow row{r.preset,  r.spec_hash,     r.device,     r.dtype,      r.threads,
+                        r.batch,   r.seq,           r.load_ms,    r.init_ms,    r.fwd_median_ms,
+                        r.fwd_min_ms, r.fwd_max_ms, r.peak_mem_bytes, json_array(r.per_layer_ms)};
   // The versions object also says how the figures were taken, so a row explains itself.
   nlohmann::json v = nlohmann::json::parse(r.versions_json);
   v["warmup"] = r.warmup;

@@ -26,6 +26,19 @@ RunRow read_run(const sql::Stmt& st) {
           t(9), t(10), t(11), int(st.integer(12)), t(13), t(14), t(15)};  // the columns of kRunColumns
 }
 
+// Writes rows in one transaction; bind(st, row) binds one row's values to the statement.
+template <typename Rows, typename Bind>
+void insert_all(sqlite3* db, const char* sql, const char* what, const Rows& rows, Bind bind) {
+  sql::write_transaction(db, [&] {
+    sql::Stmt st(db, sql, what);
+    for (const auto& r : rows) {
+      bind(st, r);
+      st.run();
+      st.reset();
+    }
+  });
+}
+
 }  // namespace
 
 ResultsStore::ResultsStore(const std::string& path) : path_(path) {
@@ -128,13 +141,8 @@ std::vector<double> ResultsStore::measured_tokens_per_s(const std::string& geome
 // --- scalars and series ------------------------------------------------------------------------
 
 void ResultsStore::put_scalars(const std::string& run_id, const std::map<std::string, double>& values) {
-  sql::write_transaction(db_, [&] {
-    sql::Stmt st(db_, "INSERT OR REPLACE INTO scalars (run_id, key, value) VALUES (?,?,?)", "put_scalars");
-    for (const auto& [k, v] : values) {
-      st.bind(1, run_id).bind(2, k).bind(3, v).run();
-      st.reset();
-    }
-  });
+  insert_all(db_, "INSERT OR REPLACE INTO scalars (run_id, key, value) VALUES (?,?,?)", "put_scalars", values,
+             [&](sql::Stmt& st, const auto& kv) { st.bind(1, run_id).bind(2, kv.first).bind(3, kv.second); });
 }
 
 std::map<std::string, double> ResultsStore::scalars(const std::string& run_id) {
@@ -146,17 +154,13 @@ std::map<std::string, double> ResultsStore::scalars(const std::string& run_id) {
 }
 
 void ResultsStore::add_series(const std::string& run_id, const std::vector<SeriesPoint>& points) {
-  sql::write_transaction(db_, [&] {
-    sql::Stmt st(db_,
-                 "INSERT OR REPLACE INTO series (run_id, split, step, tokens, loss, lr, grad_norm, tokens_per_s) "
-                 "VALUES (?,?,?,?,?,?,?,?)",
-                 "add_series");
-    for (const auto& p : points) {
-      st.bind(1, run_id).bind(2, p.split).bind(3, p.step).bind(4, p.tokens).bind(5, p.loss).bind(6, p.lr);
-      st.bind(7, p.grad_norm).bind(8, p.tokens_per_s).run();
-      st.reset();
-    }
-  });
+  insert_all(db_,
+             "INSERT OR REPLACE INTO series (run_id, split, step, tokens, loss, lr, grad_norm, tokens_per_s) "
+             "VALUES (?,?,?,?,?,?,?,?)",
+             "add_series", points, [&](sql::Stmt& st, const SeriesPoint& p) {
+               st.bind(1, run_id).bind(2, p.split).bind(3, p.step).bind(4, p.tokens).bind(5, p.loss).bind(6, p.lr);
+               st.bind(7, p.grad_norm).bind(8, p.tokens_per_s);
+             });
 }
 
 std::vector<SeriesPoint> ResultsStore::series(const std::string& run_id, const std::string& split) {
@@ -174,17 +178,13 @@ std::vector<SeriesPoint> ResultsStore::series(const std::string& run_id, const s
 // --- evals and profiles ------------------------------------------------------------------------
 
 void ResultsStore::put_evals(const std::vector<EvalRow>& rows) {
-  sql::write_transaction(db_, [&] {
-    sql::Stmt st(db_,
-                 "INSERT OR REPLACE INTO evals (run_id, task, metric, value, stderr, n, shots, protocol, details_json) "
-                 "VALUES (?,?,?,?,?,?,?,?,?)",
-                 "put_evals");
-    for (const auto& r : rows) {
-      st.bind(1, r.run_id).bind(2, r.task).bind(3, r.metric).bind(4, r.value).bind(5, r.stderr_).bind(6, r.n);
-      st.bind(7, r.shots).bind(8, r.protocol).bind(9, r.details_json).run();
-      st.reset();
-    }
-  });
+  insert_all(db_,
+             "INSERT OR REPLACE INTO evals (run_id, task, metric, value, stderr, n, shots, protocol, details_json) "
+             "VALUES (?,?,?,?,?,?,?,?,?)",
+             "put_evals", rows, [](sql::Stmt& st, const EvalRow& r) {
+               st.bind(1, r.run_id).bind(2, r.task).bind(3, r.metric).bind(4, r.value).bind(5, r.stderr_).bind(6, r.n);
+               st.bind(7, r.shots).bind(8, r.protocol).bind(9, r.details_json);
+             });
 }
 
 std::vector<EvalRow> ResultsStore::evals(const std::string& run_id) {

@@ -26,7 +26,7 @@ expect 2 "train.micro_batch: expected an integer, got float 2.5" -- train debug 
 expect 0 "124.6M" -- describe mobilellm-125m
 # One progress flag everywhere; prepare's old -q says what replaced it.
 for cmd in "data prepare" train resume eval sweep; do expect 0 "--no-progress" -- $cmd --help; done
-expect 2 "runner data prepare: -q is now --no-progress" -- data prepare -q --mix m.toml --out d
+expect 2 "error: data prepare: -q is now --no-progress" -- data prepare -q --mix m.toml --out d
 # Validation asked of data without val rows: refused before a run row or run folder is written.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for i in $(seq 1 20); do echo '{"token_ids": [1, 2, 3, 4, 5, 6, 7, 8, 9]}'; done >"$tmp/a.jsonl"
