@@ -77,7 +77,8 @@ int cmd_train(const Args& args) {
       "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
       "stop-after-tokens", po::value(&stop_after)->default_value(0),
       "stop after the first checkpoint at or past this many tokens (not a finished run)")(
-      "no-progress", po::bool_switch(&no_progress), "no step progress on stderr (checkpoints, validation still)");
+      "no-progress", po::bool_switch(&no_progress),
+      "no progress lines on stderr (checkpoint and validation lines stay)");
   po::positional_options_description pos;
   pos.add("preset", 1);
   po::variables_map vm;
@@ -108,7 +109,8 @@ int cmd_resume(const Args& args) {
       "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
       "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
       "stop-after-tokens", po::value(&stop_after)->default_value(0), "stop again after this many tokens (tests)")(
-      "no-progress", po::bool_switch(&no_progress), "no step progress on stderr (checkpoints, validation still)");
+      "no-progress", po::bool_switch(&no_progress),
+      "no progress lines on stderr (checkpoint and validation lines stay)");
   po::positional_options_description pos;
   pos.add("run", 1);
   po::variables_map vm;
