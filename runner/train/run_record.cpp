@@ -1,0 +1,72 @@
+#include "runner/train/run_record.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+
+#include "arch/accounting.h"
+#include "runner/train/peak_flops.h"
+
+namespace sharelab::train {
+
+namespace {
+
+// VmHWM of /proc/self/status: the peak resident set of this process, in bytes.
+double peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return 1024.0 * std::stod(line.substr(6));
+  return 0;
+}
+
+void put_scalars(const config::RunConfig& run, const TrainSession& s, const TrainResult& res, store::ResultsStore& db) {
+  const double train_flops = 3.0 * arch::forward_flops_per_token(run.model, run.train.seq_len);
+  const double peak = measured_matmul_flops(s.device(), s.bf16());
+  std::map<std::string, double> sc = {
+      {"unique_params", double(arch::unique_params(run.model).total())},
+      {"effective_params", double(arch::effective_params(run.model).total())},
+      {"tokens", res.tokens},
+      {"steps", double(res.steps)},
+      {"wall_s", res.wall_s},
+      {"peak_rss_bytes", peak_rss_bytes()},
+      {"final_train_loss", res.final_train_loss},
+      {"tokens_per_s", res.tokens_per_s},
+      {"epochs", res.epochs},
+      {"mfu", res.tokens_per_s * train_flops / peak},
+      {"peak_matmul_flops", peak},
+      {"threads", double(s.threads())},
+  };
+  if (s.device().is_cuda()) sc["gpu_hours"] = res.wall_s / 3600.0;
+  else sc["cpu_hours"] = s.state().cpu_s / 3600.0;  // user + system CPU time, all processes of the run
+  if (s.has_validation()) {
+    sc["final_val_loss"] = res.final_val_loss;
+    sc["val_ppl"] = std::exp(res.final_val_loss);
+  }
+  db.put_scalars(run.run_id(), sc);
+}
+
+}  // namespace
+
+TrainResult record_run(const config::RunConfig& run, const TrainOptions& opt, const TrainSession& s,
+                       const std::string& last_checkpoint) {
+  const LoopState& st = s.state();
+  TrainResult res;
+  res.finished = s.done();
+  res.steps = st.step;
+  res.tokens = st.tokens;
+  res.final_train_loss = st.last_loss;
+  res.final_val_loss = st.last_val_loss;
+  res.wall_s = st.wall_s;
+  res.tokens_per_s = st.train_s > 0 ? st.tokens / st.train_s : 0;
+  res.epochs = st.epochs;
+  res.final_checkpoint = last_checkpoint;
+  if (res.finished && res.final_checkpoint.empty()) {
+    // Already finished before this call (resumed from the final checkpoint): nothing was trained.
+    if (auto ck = latest_checkpoint(opt.run_dir)) res.final_checkpoint = *ck;
+  }
+  if (opt.store && res.finished) put_scalars(run, s, res, *opt.store);
+  return res;
+}
+
+}  // namespace sharelab::train

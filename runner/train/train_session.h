@@ -1,0 +1,76 @@
+// One run's training state on this process: the model, AdamW, the LR schedule, the loop state
+// (resumed from the run's latest checkpoint when asked), the data cursor and the held-out rows.
+// step() is one optimizer step; validate() and save_checkpoint() are what the periodic work
+// (periodic_work.h) calls. A data-parallel trainer reduces gradients inside step().
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "arch/model.h"
+#include "runner/config/run_config.h"
+#include "runner/train/adamw.h"
+#include "runner/train/checkpoint.h"
+#include "runner/train/lr_schedule.h"
+#include "runner/train/train_loop.h"
+#include "runner/train/train_step.h"
+
+namespace sharelab::train {
+
+// What one step did, for logging: the loop state already counts it.
+struct StepReport {
+  double lr = 0, loss = 0, grad_norm = 0;
+  double seconds = 0;        // wall time of the step
+  double tokens_before = 0;  // tokens trained on before it (for "crossed a multiple of N tokens")
+};
+
+class TrainSession {
+ public:
+  // Validates the run, sets threads and device, builds the model and optimizer, resumes from the
+  // latest checkpoint when opt.resume, writes <run_dir>/config.json and reads the held-out rows.
+  TrainSession(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val);
+
+  bool done() const { return state_.step >= total_steps_; }
+  StepReport step();  // throws runtime_error when the loss is not finite (diverged)
+  bool has_validation() const { return !val_rows_.empty(); }
+  double validate();              // mean held-out loss; also kept as state().last_val_loss
+  std::string save_checkpoint();  // the path written
+  void stop_clock();              // state().wall_s and cpu_s up to now
+
+  const LoopState& state() const { return state_; }
+  const std::optional<std::string>& resumed_from() const { return resumed_from_; }
+  int64_t total_steps() const { return total_steps_; }
+  double step_tokens() const { return step_tokens_; }
+  const torch::Device& device() const { return device_; }
+  bool bf16() const { return bf16_; }
+  int threads() const { return threads_; }
+
+ private:
+  torch::Tensor next_rows(BatchSource& src);
+
+  const config::RunConfig& run_;
+  const TrainOptions& opt_;
+  BatchSource& train_;
+  std::chrono::steady_clock::time_point t_start_;
+  double cpu_start_;
+  int threads_;
+  torch::Device device_;
+  bool bf16_;
+  int64_t total_steps_;
+  double step_tokens_;
+  std::string config_json_;
+  arch::CausalLM model_;
+  AdamW optim_;
+  StepOptions step_opt_;
+  LrSchedule sched_;
+  LoopState state_;
+  std::optional<std::string> resumed_from_;
+  std::vector<torch::Tensor> val_rows_;  // read once: every validation scores the same rows
+  double wall_before_ = 0, cpu_before_ = 0;  // the resumed run's times before this process
+};
+
+}  // namespace sharelab::train
