@@ -29,7 +29,7 @@ int cmd_tables(const std::vector<std::string>& args) {
   std::string format, out;
   opts.add_options()("table", po::value(&req.table)->default_value("all"), "table id (experiments/*.table.toml) or all")(
       "format", po::value(&format)->default_value("md"), "md, tex or csv")(
-      "db", po::value(&req.db)->default_value("results/sharelab.db"), "results database")(
+      "db", po::value(&req.db)->default_value(store::kDefaultDb), "results database")(
       "sweep", po::value(&req.sweep)->default_value(""), "only runs of this sweep ('' = any)")(
       "experiments", po::value(&req.experiments)->default_value("experiments"), "folder of table definitions")(
       "mfu", po::value(&req.build.mfu)->default_value(0),
@@ -57,7 +57,7 @@ int cmd_plot(const std::vector<std::string>& args) {
   analysis::PlotOptions o;
   std::string db;
   opts.add_options()("sweep", po::value(&o.sweep)->default_value(""), "runs of this sweep ('' = all runs)")(
-      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
       "out", po::value(&o.out_dir)->default_value("results/plots"), "output folder")(
       "gnuplot", po::value(&o.gnuplot)->default_value("gnuplot"), "gnuplot executable");
   po::variables_map vm;

@@ -6,13 +6,14 @@
 
 #include "analysis/table.h"
 #include "analysis/table_builder.h"
+#include "runner/store/results_store.h"
 
 namespace sharelab::analysis {
 
 struct TablesRequest {
   std::string table = "all";  // a table id or "all"
   Format format = Format::kMarkdown;
-  std::string db = "results/sharelab.db";
+  std::string db = store::kDefaultDb;
   std::string sweep;  // "" = any sweep
   std::string experiments = "experiments";
   BuildOptions build;

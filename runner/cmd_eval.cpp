@@ -24,9 +24,9 @@ int cmd_eval(const Args& args) {
       "limit", po::value(&opt.limit)->default_value(0), "documents per task (0 = all)")(
       "shots", po::value(&opt.shots)->default_value(-1), "few-shot examples (-1 = the protocol's)")(
       "protocol", po::value(&opt.protocol)->default_value("mobilellm"), "leaderboard-v1 | mobilellm")(
-      "tasks-dir", po::value(&opt.tasks_dir)->default_value("../shared/data"), "benchmark files (shared/data layout)")(
+      "tasks-dir", po::value(&opt.tasks_dir)->default_value(config::kDefaultTasksDir), "benchmark files (shared/data layout)")(
       "tokenizer", po::value(&opt.tokenizer), "SentencePiece model (default: the run's / the HF dir's)")(
-      "db", po::value(&db)->default_value("results/sharelab.db"), "results database ('' = do not store)")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database ('' = do not store)")(
       "batch", po::value(&opt.batch)->default_value(8), "requests per forward")(
       "bos", po::value(&bos)->default_value("none"), "none (lm-eval v0.3, leaderboard v1) | bos")(
       "bf16", po::bool_switch(&opt.bf16), "bf16 autocast forward")(

@@ -28,7 +28,7 @@ int cmd_profile(const Args& args) {
       "set", po::value(&sets)->multitoken()->composing(), "override a model field: key=value (repeatable)")(
       "work-dir", po::value(&o.work_dir)->default_value("results/profile"), "where the load-timing checkpoint goes")(
       "keep-checkpoint", po::bool_switch(&o.keep_checkpoint), "keep that checkpoint (deleted by default)")(
-      "db", po::value(&db)->default_value("results/sharelab.db"), "results database ('' = do not store)");
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database ('' = do not store)");
   po::positional_options_description pos;
   pos.add("preset", -1);
   po::variables_map vm;

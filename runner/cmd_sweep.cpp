@@ -145,7 +145,7 @@ int cmd_sweep(const Args& args) {
       "set", po::value(&sets)->composing(), "override for every run: section.key=value, value in TOML (repeatable)")(
       "scale", po::value(&scale_name)->default_value(""), "scale (configs/scales/NAME.toml), replaces the sweep's `scale`")(
       "tasks-dir", po::value(&tasks_dir), "benchmark files for [eval] (same as --set eval.tasks_dir=DIR)")(
-      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
       "results", po::value(&results)->default_value("results"), "runs go to RESULTS/runs/<run_id>/")(
       "no-progress", po::bool_switch(&no_progress), "no progress lines on stderr (data, training, evaluation)");
   po::positional_options_description pos;

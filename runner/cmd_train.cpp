@@ -73,7 +73,7 @@ int cmd_train(const Args& args) {
       "set", po::value(&sets)->multitoken()->composing(), "override: model.KEY=V, train.KEY=V, data.KEY=V (repeatable)")(
       "name", po::value(&name)->default_value(""), "run name (default: the preset)")(
       "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "runs live in RUNS_DIR/<run_id>")(
-      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
       "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
       "stop-after-tokens", po::value(&stop_after)->default_value(0),
       "stop after the first checkpoint at or past this many tokens (not a finished run)")(
@@ -106,7 +106,7 @@ int cmd_resume(const Args& args) {
   double stop_after = 0;
   opts.add_options()("run", po::value(&run)->required(), "run directory, or run id under --runs-dir")(
       "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "where run ids are looked up")(
-      "db", po::value(&db)->default_value("results/sharelab.db"), "results database")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
       "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
       "stop-after-tokens", po::value(&stop_after)->default_value(0), "stop again after this many tokens (tests)")(
       "no-progress", po::bool_switch(&no_progress),

@@ -34,7 +34,7 @@ struct EvalOptions {
   int64_t max_length = 0;          // 0 = the model's max_seq_len
   int64_t token_ppl_chunk = 2048;  // MobileLLM chunk (capped at the model length)
   int threads = 0;                 // 0 = leave LibTorch's setting
-  bool progress = true;            // progress bar on stderr
+  bool progress = true;            // progress on stderr (common/progress.h)
   std::string run_id;              // "" = derived from the path
 };
 

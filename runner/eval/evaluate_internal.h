@@ -1,5 +1,5 @@
-// Shared between evaluate.cpp (torch + text, no data dependency) and evaluate_run.cpp (which links
-// the data part's Tokenizer and ShardLoader): the held-out rows hook.
+// Between evaluate.cpp (a loaded model on named tasks) and evaluate_run.cpp (a run, checkpoint or HF
+// model with its tokenizer, which alone knows where the run's held-out rows are): the rows hook.
 #pragma once
 
 #include <functional>

@@ -14,6 +14,9 @@ struct sqlite3;
 
 namespace sharelab::store {
 
+// Where the runner and `analysis` keep results unless --db says otherwise (results/README.md).
+inline constexpr const char* kDefaultDb = "results/sharelab.db";
+
 struct RunRow {
   std::string run_id;  // stable hash of the resolved config
   std::string sweep, name, preset, scheme, scale;

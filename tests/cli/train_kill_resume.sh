@@ -9,6 +9,7 @@ RUNNER="$1"
 WORK="$2"
 SRC="$(cd "$(dirname "$0")/../.." && pwd)"
 TEXT="$SRC/../shared/data/tinyshakespeare/input.txt"
+[ -f "$TEXT" ] || { echo "SKIP: $TEXT not found (shared/ is not beside the checkout)"; exit 77; }
 rm -rf "$WORK" && mkdir -p "$WORK"
 cd "$WORK"
 
