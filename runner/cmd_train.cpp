@@ -27,9 +27,25 @@ namespace sharelab::runner {
 
 namespace {
 
-// Train (or resume) `rc` in `run_dir`, recording it in `db` ("" = no database).
-int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const std::string& db,
-                     double stop_after_tokens, bool progress) {
+// The flags `runner train` and `runner resume` share: where runs and results go, and how it runs.
+struct RecordFlags {
+  std::string runs_dir, db;
+  bool no_db = false, no_progress = false;
+  double stop_after_tokens = 0;
+};
+
+void add_record_flags(po::options_description& opts, RecordFlags& f, const char* runs_dir_help) {
+  opts.add_options()("runs-dir", po::value(&f.runs_dir)->default_value("results/runs"), runs_dir_help)(
+      "db", po::value(&f.db)->default_value(store::kDefaultDb), "results database")(
+      "no-db", po::bool_switch(&f.no_db), "do not record the run in a database")(
+      "stop-after-tokens", po::value(&f.stop_after_tokens)->default_value(0),
+      "stop after the first checkpoint at or past this many tokens (not a finished run; tests)")(
+      "no-progress", po::bool_switch(&f.no_progress), "no progress lines on stderr (checkpoint and validation lines stay)");
+}
+
+// Train (or resume) `rc` in `run_dir`, recording it in the flags' database unless --no-db.
+int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const RecordFlags& f) {
+  const std::string db = f.no_db ? "" : f.db;
   train::check_run_data(rc);  // a refused run leaves no row behind
   std::unique_ptr<store::ResultsStore> store;
   if (!db.empty()) {
@@ -41,8 +57,8 @@ int train_and_record(const config::RunConfig& rc, const std::string& run_dir, co
   opt.run_dir = run_dir;
   opt.store = store.get();
   opt.resume = true;
-  opt.stop_after_tokens = stop_after_tokens;
-  opt.progress = progress;
+  opt.stop_after_tokens = f.stop_after_tokens;
+  opt.progress = !f.no_progress;
   train::TrainResult r;
   try {
     r = train::train_run(rc, opt);
@@ -64,21 +80,14 @@ int train_and_record(const config::RunConfig& rc, const std::string& run_dir, co
 
 int cmd_train(const Args& args) {
   po::options_description opts("runner train");
-  std::string preset, data, name, runs_dir, db;
+  std::string preset, data, name;
   std::vector<std::string> sets;
-  bool no_db = false, no_progress = false;
-  double stop_after = 0;
+  RecordFlags flags;
   opts.add_options()("preset", po::value(&preset)->required(), "preset name (runner presets)")(
       "data", po::value(&data)->required(), "prepared data directory (runner data prepare)")(
       "set", po::value(&sets)->multitoken()->composing(), "override: model.KEY=V, train.KEY=V, data.KEY=V (repeatable)")(
-      "name", po::value(&name)->default_value(""), "run name (default: the preset)")(
-      "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "runs live in RUNS_DIR/<run_id>")(
-      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
-      "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
-      "stop-after-tokens", po::value(&stop_after)->default_value(0),
-      "stop after the first checkpoint at or past this many tokens (not a finished run)")(
-      "no-progress", po::bool_switch(&no_progress),
-      "no progress lines on stderr (checkpoint and validation lines stay)");
+      "name", po::value(&name)->default_value(""), "run name (default: the preset)");
+  add_record_flags(opts, flags, "runs live in RUNS_DIR/<run_id>");
   po::positional_options_description pos;
   pos.add("preset", 1);
   po::variables_map vm;
@@ -95,34 +104,27 @@ int cmd_train(const Args& args) {
   rc.model.validate();
   rc.name = name.empty() ? preset : name;
   train::validate_train(rc.train);
-  const std::string run_dir = runs_dir + "/" + rc.run_id();
-  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after, !no_progress);
+  return train_and_record(rc, flags.runs_dir + "/" + rc.run_id(), flags);
 }
 
 int cmd_resume(const Args& args) {
   po::options_description opts("runner resume");
-  std::string run, runs_dir, db;
-  bool no_db = false, no_progress = false;
-  double stop_after = 0;
-  opts.add_options()("run", po::value(&run)->required(), "run directory, or run id under --runs-dir")(
-      "runs-dir", po::value(&runs_dir)->default_value("results/runs"), "where run ids are looked up")(
-      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
-      "no-db", po::bool_switch(&no_db), "do not record the run in a database")(
-      "stop-after-tokens", po::value(&stop_after)->default_value(0), "stop again after this many tokens (tests)")(
-      "no-progress", po::bool_switch(&no_progress),
-      "no progress lines on stderr (checkpoint and validation lines stay)");
+  std::string run;
+  RecordFlags flags;
+  opts.add_options()("run", po::value(&run)->required(), "run directory, or run id under --runs-dir");
+  add_record_flags(opts, flags, "where run ids are looked up");
   po::positional_options_description pos;
   pos.add("run", 1);
   po::variables_map vm;
   if (!parse_command("runner resume RUN_DIR_OR_ID [--runs-dir DIR] [--db FILE]", opts, pos, args, vm)) return 0;
 
   std::string run_dir = run;
-  if (!std::filesystem::exists(run_dir + "/config.json")) run_dir = runs_dir + "/" + run;
+  if (!std::filesystem::exists(run_dir + "/config.json")) run_dir = flags.runs_dir + "/" + run;
   if (!std::filesystem::exists(run_dir + "/config.json"))
-    throw ConfigError("runner resume: '" + run + "' is neither a run directory nor a run id under " + runs_dir +
+    throw ConfigError("runner resume: '" + run + "' is neither a run directory nor a run id under " + flags.runs_dir +
                       " (no config.json)");
   const config::RunConfig rc = train::load_run_config(run_dir + "/config.json");
-  return train_and_record(rc, run_dir, no_db ? "" : db, stop_after, !no_progress);
+  return train_and_record(rc, run_dir, flags);
 }
 
 }  // namespace sharelab::runner
