@@ -60,7 +60,7 @@ std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::Resul
   return rows;
 }
 
-std::string format_duration(double s) {
+std::string format_projection(double s) {
   if (s < 120) return fmt::format("{:.0f} s", s);
   if (s < 7200) return fmt::format("{:.1f} min", s / 60);
   if (s < 3 * 86400) return fmt::format("{:.1f} h", s / 3600);
@@ -96,14 +96,14 @@ void print_plan(std::ostream& out, const std::string& sweep_name, const std::str
     out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:<8} {:>10}  {:<16} {}\n", rc.name,
                        rc.preset, scheme_label(rc.model), rc.model.n_layers, count(double(r.unique_params)),
                        count(double(r.effective_params)), count(r.tokens), r.steps, r.status,
-                       done ? "-" : format_duration(r.projected_s), r.run_id, done ? "" : r.projected_from);
+                       done ? "-" : format_projection(r.projected_s), r.run_id, done ? "" : r.projected_from);
     if (!done) {
       total += r.projected_s;
       ++todo;
     }
   }
   out << fmt::format("{} run(s) to train, projected {} in total, one after another (projected, not measured)\n", todo,
-                     format_duration(total));
+                     format_projection(total));
 }
 
 }  // namespace sharelab::sweep
