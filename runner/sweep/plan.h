@@ -34,6 +34,7 @@ std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::Resul
 void print_plan(std::ostream& out, const std::string& sweep_name, const std::string& scale,
                 const std::vector<PlanRow>& rows);
 
-std::string format_projection(double seconds);  // a projected run time, up to years: "42 s", "3.5 min", "2.1 h", "12.0 d", "3.1 y"
+// A projected run time, up to years: "42 s", "3.5 min", "2.1 h", "12.0 d", "3.1 y".
+std::string format_projection(double seconds);
 
 }  // namespace sharelab::sweep
