@@ -23,6 +23,7 @@
 #include "kernels/fused_ops.h"
 #include "runner/data/manifest.h"
 #include "runner/data/shard_file.h"
+#include "runner/config/run_row.h"
 #include "runner/store/results_store.h"
 #include "runner/train/trainer.h"
 
@@ -120,14 +121,7 @@ TEST_CASE("golden loss trajectory: debug preset, fp32, 1 thread, seed 0, 20 step
   const config::RunConfig rc = golden_run(write_data(root));
 
   store::ResultsStore db((root / "results.db").string());
-  store::RunRow row;
-  row.run_id = rc.run_id();
-  row.sweep = rc.sweep;
-  row.name = rc.name;
-  row.preset = rc.preset;
-  row.config_json = rc.canonical_json();
-  row.status = "running";
-  db.begin_run(row);
+  db.begin_run(config::make_run_row(rc));
   train::TrainOptions opt;
   opt.run_dir = (root / "run").string();
   opt.store = &db;

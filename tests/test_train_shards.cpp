@@ -14,6 +14,7 @@
 #include "arch/h5_tensors.h"
 #include "runner/data/manifest.h"
 #include "runner/data/shard_file.h"
+#include "runner/config/run_row.h"
 #include "runner/store/results_store.h"
 #include "runner/train/trainer.h"
 
@@ -102,14 +103,7 @@ TEST_CASE("train_run on prepared shards: learns, repeats data visibly, records t
   TempDir root("train_shards");
   const config::RunConfig rc = shakespeare_run(prepare_shards(root.path, 300));
   store::ResultsStore db(root.path + "/results.db");
-  store::RunRow row;
-  row.run_id = rc.run_id();
-  row.sweep = rc.sweep;
-  row.name = rc.name;
-  row.preset = rc.preset;
-  row.config_json = rc.canonical_json();
-  row.status = "running";
-  db.begin_run(row);
+  db.begin_run(config::make_run_row(rc));
 
   train::TrainOptions opt;
   opt.run_dir = root.path + "/run";
