@@ -21,6 +21,7 @@
 #include <sstream>
 
 #include "arch/accounting.h"
+#include "common/threads.h"
 #include "kernels/cpu_runtime.h"
 #include "arch/registry.h"
 #include "runner/train/peak_flops.h"
@@ -143,7 +144,7 @@ int main(int argc, char** argv) {
     // What runner does first (kernels/cpu_runtime.h). The reference, a child process, keeps LibTorch's
     // defaults. --stock-runtime measures ours without them.
     if (a.runtime) kernels::configure_cpu_runtime();
-    const int threads = train::resolve_threads(a.threads);
+    const int threads = threads_or_cores(a.threads);
     at::set_num_threads(threads);
     fmt::print("bench_train: batch {} x seq {}, {} threads, median of {} steps after 1 warm-up (AdamW, clip 1.0);"
                " median of {} alternating rounds{}\n",

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/cli.h"
+#include "common/threads.h"
 #include "runner/commands.h"
 #include "runner/eval/evaluate.h"
 
@@ -44,7 +45,7 @@ int cmd_eval(const Args& args) {
   opt.tasks = split_commas({tasks});
   opt.bos = eval::parse_bos_policy(bos);
   opt.progress = !no_progress;
-  if (opt.threads <= 0) opt.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  opt.threads = threads_or_cores(opt.threads);
   if (opt.batch < 1) throw ConfigError("--batch " + std::to_string(opt.batch) + ": must be >= 1");
   for (const auto& t : opt.tasks) eval::protocol_shots(opt.protocol, t);  // bad protocol fails before loading
 

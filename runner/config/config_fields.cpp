@@ -14,6 +14,7 @@
 #include "arch/model_spec.h"
 #include "common/errors.h"
 #include "common/toml_reader.h"
+#include "runner/config/toml_value.h"
 
 namespace sharelab::config {
 
@@ -213,13 +214,7 @@ void assign(RunConfig& rc, const Assignment& a) {
     return;
   }
   const Field* f = find(sec, key);
-  if (!f) {
-    bool known_section = false;
-    for (const auto& s : config_sections()) known_section |= s == sec;
-    if (!known_section)
-      fail(a, fmt::format("unknown section '{}' (known: {})", sec, fmt::join(config_sections(), ", ")));
-    fail(a, "unknown key (known: " + section_keys(sec) + ")");
-  }
+  if (!f) check_key(a.where, a.path);  // throws: names the known sections or keys
   f->set(rc, a);
 }
 

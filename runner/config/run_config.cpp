@@ -1,5 +1,6 @@
 // RunConfig's identity: canonical JSON (sorted keys, every field, exact numbers) and the run id,
 // the stable hash of that text (common/stable_hash.h). Also the step arithmetic of TrainConfig.
+#include "common/threads.h"
 #include "runner/config/run_config.h"
 
 #include <fmt/format.h>
@@ -32,11 +33,7 @@ std::string RunConfig::canonical_json() const {
 
 std::string RunConfig::run_id() const { return stable_hash(canonical_json()); }
 
-int TrainConfig::threads_or_cores() const {
-  if (threads > 0) return threads;
-  const unsigned n = std::thread::hardware_concurrency();
-  return n > 0 ? int(n) : 1;
-}
+int TrainConfig::threads_or_cores() const { return sharelab::threads_or_cores(threads); }
 
 std::string RunConfig::geometry_key() const {
   return stable_hash(section_json(*this, "model").dump() +

@@ -15,6 +15,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/threads.h"
 #include "common/errors.h"
 #include "common/atomic_file.h"
 #include "common/progress.h"
@@ -172,7 +173,7 @@ PrepareReport prepare_data(const PrepareOptions& opt) {
   const int64_t chunk_bytes = opt.chunk_bytes != 0 ? opt.chunk_bytes : mix.chunk_bytes;
   if (chunk_bytes < 256) throw ConfigError(fmt::format("data prepare: --chunk-bytes = {} must be >= 256", chunk_bytes));
   const int64_t cols = seq_len + 1;
-  const int threads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = threads_or_cores(opt.threads);
 
   StagingDir staging;
   std::string out = opt.out_dir;

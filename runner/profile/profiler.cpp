@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/threads.h"
 #include "arch/accounting.h"
 #include "kernels/cpu_allocator.h"
 #include "common/errors.h"
@@ -173,7 +174,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   const torch::Device device(o.device);
   if (device.is_cuda() && !torch::cuda::is_available())
     throw ConfigError("profile: --device " + o.device + " but this LibTorch build sees no CUDA device");
-  const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = threads_or_cores(o.threads);
   at::set_num_threads(threads);
   const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
 

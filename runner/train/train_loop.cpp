@@ -2,19 +2,11 @@
 // steps (PeriodicWork) and the run's bookkeeping at the end (record_run).
 #include "runner/train/train_loop.h"
 
-#include <thread>
-
 #include "runner/train/periodic_work.h"
 #include "runner/train/run_record.h"
 #include "runner/train/train_session.h"
 
 namespace sharelab::train {
-
-int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw ? int(hw) : 1;
-}
 
 TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val) {
   TrainSession session(run, opt, train, val);

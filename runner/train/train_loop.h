@@ -24,7 +24,4 @@ struct BatchSource {
 // `val` may be null (no validation). Same contract as train_run.
 TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val);
 
-// Intra-op threads for a run: `threads`, or every core when 0 (LibTorch's default here is 1).
-int resolve_threads(int threads);
-
 }  // namespace sharelab::train

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/threads.h"
 #include "arch/h5_tensors.h"
 #include "common/errors.h"
 #include "runner/train/validate_train.h"
@@ -37,7 +38,7 @@ const config::RunConfig& checked(const config::RunConfig& run, const TrainOption
 }
 
 int use_threads(int threads) {
-  const int n = resolve_threads(threads);
+  const int n = threads_or_cores(threads);
   at::set_num_threads(n);
   return n;
 }
