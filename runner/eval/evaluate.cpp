@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <filesystem>
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "common/errors.h"
@@ -25,10 +25,7 @@ using nlohmann::json;
 
 int64_t protocol_shots(const std::string& protocol, const std::string& task) {
   if (protocol == "mobilellm") return 0;
-  if (protocol == "leaderboard-v1") {  // perplexity tasks are not in the table: no shots
-    const auto& mc = known_tasks();
-    return std::find(mc.begin(), mc.end(), task) != mc.end() ? leaderboard_shots(task) : 0;
-  }
+  if (protocol == "leaderboard-v1") return leaderboard_shots(task);
   throw ConfigError("--protocol '" + protocol + "': expected 'leaderboard-v1' or 'mobilellm'");
 }
 

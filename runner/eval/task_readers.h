@@ -13,7 +13,7 @@ namespace sharelab::eval {
 // Every task name read_task() accepts, in a stable order.
 const std::vector<std::string>& known_tasks();
 std::string known_tasks_text();  // "arc_challenge, arc_easy, ..."
-int64_t leaderboard_shots(const std::string& name);  // Open LLM Leaderboard v1 shots (0: zero-shot)
+int64_t leaderboard_shots(const std::string& name);  // Open LLM Leaderboard v1 shots; 0 off the table
 
 // Reads task `name` from `dir` (arc/, hellaswag/, mmlu/{dev,test}/, piqa/, ...).
 TaskData read_task(const std::string& name, const std::string& dir);
