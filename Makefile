@@ -2,8 +2,18 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 SWEEP ?= configs/cpu.toml
+# The second configuration: LibTorch 2.x with CUDA. LIBTORCH is a LibTorch root (the folder holding
+# lib/ and share/cmake/Torch); by default the pinned PyPI wheel that scripts/setup_torch2.sh installs.
+# A cluster user's own: make cuda LIBTORCH=/path/to/libtorch CUDA_BUILD=build-mine
+CUDA_BUILD ?= build-cuda
+TORCH2_ROOT := $(CURDIR)/third_party/torch2/torch
+LIBTORCH ?= $(TORCH2_ROOT)
+TORCH_CUDA_ARCH_LIST ?= 8.0;9.0
+ifeq ($(LIBTORCH),$(TORCH2_ROOT))
+CUDA_DEPS := torch2
+endif
 
-.PHONY: all build test smoke setup run data bench tables plots presets clean format
+.PHONY: all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format
 
 all: build
 
@@ -16,9 +26,26 @@ $(BUILD)/CMakeCache.txt:
 build: $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Everything CI runs: install dependencies (idempotent), build, fast tests.
-test: setup build
+torch2:
+	bash scripts/setup_torch2.sh
+
+$(CUDA_BUILD)/CMakeCache.txt: | $(CUDA_DEPS)
+	cmake -S . -B $(CUDA_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH=$(LIBTORCH) \
+	  -DTORCH_CUDA_ARCH_LIST="$(TORCH_CUDA_ARCH_LIST)"
+
+# Every source file against LibTorch 2.x + CUDA; runner and the tests link libtorch_cuda and NCCL.
+cuda: $(CUDA_DEPS) $(CUDA_BUILD)/CMakeCache.txt
+	cmake --build $(CUDA_BUILD) -j $(JOBS)
+
+# Everything CI runs: install dependencies (idempotent), both builds, the fast suite against each.
+test: setup build cuda
+	$(MAKE) --no-print-directory test-cpu test-cuda
+
+test-cpu:
 	cd $(BUILD) && ctest -L fast --output-on-failure -j $(JOBS)
+
+test-cuda:
+	cd $(CUDA_BUILD) && ctest -L fast --output-on-failure -j $(JOBS)
 
 # The main job: the Table 1 comparison at CPU scale on the default corpus (prepared on first use),
 # then the regenerated tables and the loss-curve plot. Finished runs are skipped on a re-run.
@@ -56,4 +83,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(CUDA_BUILD)

@@ -2,6 +2,7 @@
 // R = H / G query heads per kv head, D head_dim, V vocab.
 #include "arch/model.h"
 
+#include "kernels/attention.h"
 #include "kernels/cpu_gemm.h"
 #include "kernels/fused_ops.h"
 
@@ -71,20 +72,12 @@ AttentionImpl::AttentionImpl(const ModelSpec& s)
 }
 
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const Rope& rope) {
-  const int64_t B = x.size(0), T = x.size(1), G = n_kv_heads, R = n_heads / n_kv_heads, D = head_dim;
+  const int64_t G = n_kv_heads, D = head_dim;
   // (B, T, (H + 2G) D), one product when that pays (linear_concat); the parameters stay separate
   // (HF names, sharing). The 1/sqrt(D) scale goes on q (T x D per head) rather than on the scores.
   const auto qkv = linear_concat(x, {wq->weight, wk->weight, wv->weight});
   auto [q, k, v] = kernels::split_heads_rope(qkv, rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
-  auto scores = kernels::matmul(q, k.transpose(-1, -2));  // (B, G, R*T, T): heads of a group share K/V
-  // Softmax in the scores' dtype: LibTorch's CPU softmax accumulates bf16 in fp32 and rounds once,
-  // the values of HF's softmax(fp32).to(bf16), without writing an fp32 (B, G, R, T, T) tensor.
-  auto probs = kernels::causal_softmax(scores.view({B, G, R, T, T})).view({B, G, R * T, T});
-  auto y = kernels::matmul(probs, v)                   // (B, G, R*T, D)
-               .view({B, G, R, T, D})
-               .permute({0, 3, 1, 2, 4})           // (B, T, G, R, D)
-               .reshape({B, T, n_heads * D});
-  return kernels::linear(y, wo->weight);
+  return kernels::linear(kernels::causal_attention(q, k, v), wo->weight);  // (B, T, H*D) -> (B, T, C)
 }
 
 // --- SwiGLU -----------------------------------------------------------------------------------

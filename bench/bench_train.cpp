@@ -1,14 +1,19 @@
 // bench_train: training tokens/s and model FLOPs utilisation of the CPU-scale presets, fp32 and
-// bf16, beside ../shared/bench/ref_llama.py (eager PyTorch, same geometry, batch, threads) run in
-// the same invocation. Times runner/train/train_step.h, the step the training loop runs.
+// bf16, beside three references run in the same invocation on the same geometry, batch, threads and
+// precision: ../shared/bench/ref_llama.py in eager PyTorch 1.13 (Debian's, OpenBLAS), the same script
+// in eager PyTorch 2.x (the pinned PyPI wheel in third_party/torch2: MKL, oneDNN) and its model under
+// torch.compile (bench/ref_compiled.py, inductor). Times runner/train/train_step.h, the step the
+// training loop runs.
 // CPU-scale geometry (ref_llama.py's default): d_model 256, 4 heads (MHA), ffn 704, vocab 8000,
 // seq 256; each preset keeps its depth and sharing scheme.
 //   bench_train [--presets mobillama-0.5b,large-base] [--precisions fp32,bf16] [--steps 5]
-//               [--batch 8] [--seq 256] [--threads 0] [--no-ref] [--stock-runtime] [--python /usr/bin/python3]
-//               [--rounds 3] [--ref-env "OPENBLAS_CORETYPE=SkylakeX"]
+//               [--batch 8] [--seq 256] [--threads 0] [--stock-runtime] [--rounds 3]
+//               [--refs eager-1.13,eager-2,compile-2 | --no-ref] [--python /usr/bin/python3]
+//               [--torch2 third_party/torch2] [--python2 python3] [--ref-env "OPENBLAS_CORETYPE=SkylakeX"]
 //               [--trace FILE.json]   (chrome trace of one extra step per run, LibTorch's legacy profiler)
-// Each row alternates ours and the reference `rounds` times and reports the medians: this machine's
-// speed drifts by tens of percent over minutes, so one back-to-back pair can mislead.
+// Each row alternates ours and every reference `rounds` times and reports the medians: this
+// machine's speed drifts by tens of percent over minutes, so one back-to-back pair can mislead.
+// torch.compile's compilation runs in its untimed first step (bench/ref_compiled.py).
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -36,12 +41,26 @@ struct Args {
   std::vector<std::string> presets = {"mobillama-0.5b", "large-base"};
   std::vector<std::string> precisions = {"fp32", "bf16"};
   int steps = 5, batch = 8, seq = 256, threads = 0, rounds = 3;
-  std::string ref_env;  // prefixed to the reference's command line
-  bool ref = true, runtime = true;
+  std::string ref_env;  // prefixed to every reference's command line
+  std::vector<std::string> refs = {"eager-1.13", "eager-2", "compile-2"};
+  bool runtime = true;
   std::string trace;
-  std::string python = "/usr/bin/python3";
+  std::string python = "/usr/bin/python3";  // Debian's, with python3-torch 1.13
+  std::string python2 = "python3";          // any CPython 3.11 for the wheel in --torch2
+  std::string torch2 = std::string(SHARELAB_SOURCE_DIR) + "/third_party/torch2";
   std::string ref_script = std::string(SHARELAB_SOURCE_DIR) + "/../shared/bench/ref_llama.py";
 };
+
+// The command line running reference `name` (ref_llama.py's arguments follow it).
+std::string reference_command(const Args& a, const std::string& name) {
+  const std::string env = a.ref_env.empty() ? "" : a.ref_env + " ";
+  const std::string torch2 = "PYTHONPATH=" + a.torch2 + " " + env + a.python2 + " ";
+  if (name == "eager-1.13") return env + a.python + " " + a.ref_script;
+  if (name == "eager-2") return torch2 + a.ref_script;
+  if (name == "compile-2")
+    return torch2 + std::string(SHARELAB_SOURCE_DIR) + "/bench/ref_compiled.py --ref " + a.ref_script;
+  throw std::runtime_error("--refs: unknown reference '" + name + "' (eager-1.13, eager-2, compile-2)");
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -65,7 +84,10 @@ Args parse(int argc, char** argv) {
     else if (k == "--batch") a.batch = std::stoi(val());
     else if (k == "--seq") a.seq = std::stoi(val());
     else if (k == "--threads") a.threads = std::stoi(val());
-    else if (k == "--no-ref") a.ref = false;
+    else if (k == "--no-ref") a.refs.clear();
+    else if (k == "--refs") a.refs = split(val());
+    else if (k == "--torch2") a.torch2 = val();
+    else if (k == "--python2") a.python2 = val();
     else if (k == "--stock-runtime") a.runtime = false;
     else if (k == "--python") a.python = val();
     else if (k == "--ref") a.ref_script = val();
@@ -74,6 +96,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--ref-env") a.ref_env = val();
     else throw std::runtime_error("unknown option " + k + " (see the header of bench/bench_train.cpp)");
   }
+  for (const auto& r : a.refs) (void)reference_command(a, r);  // unknown names fail here, not mid-run
   return a;
 }
 
@@ -114,15 +137,15 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// ref_llama.py's tokens/s on the same geometry, or -1 when it cannot run.
-double tokens_per_s_ref(const arch::ModelSpec& spec, const Args& a, bool bf16, int threads) {
+// A reference's tokens/s on the same geometry, or -1 when it cannot run.
+double tokens_per_s_ref(const std::string& name, const arch::ModelSpec& spec, const Args& a, bool bf16, int threads) {
   nlohmann::json cfg = {{"vocab", spec.vocab_size}, {"d", spec.d_model},     {"h", spec.n_heads},
                         {"kv", spec.n_kv_heads},   {"ffn", spec.ffn_dim},    {"layers", spec.n_layers},
                         {"eps", spec.norm_eps},    {"tie", spec.tie_embeddings}};
   if (spec.scheme == "shared-ffn") cfg["share"] = "ffn";
   else if (spec.scheme != "none") return -1;  // the reference knows dense and shared-FFN only
-  const std::string cmd = fmt::format("{}{} {} --config '{}' --batch {} --seq {} --steps {} --threads {}{} 2>/dev/null",
-                                      a.ref_env.empty() ? "" : a.ref_env + " ", a.python, a.ref_script, cfg.dump(), a.batch, a.seq, a.steps, threads,
+  const std::string cmd = fmt::format("{} --config '{}' --batch {} --seq {} --steps {} --threads {}{} 2>/dev/null",
+                                      reference_command(a, name), cfg.dump(), a.batch, a.seq, a.steps, threads,
                                       bf16 ? " --bf16" : "");
   std::unique_ptr<FILE, int (*)(FILE*)> p(::popen(cmd.c_str(), "r"), ::pclose);
   if (!p) return -1;
@@ -150,8 +173,9 @@ int main(int argc, char** argv) {
                " median of {} alternating rounds{}\n",
                a.batch, a.seq, threads, a.steps, a.rounds, a.ref_env.empty() ? "" : "; reference run with " + a.ref_env);
     fmt::print("geometry: d_model 256, 4 heads, ffn 704, vocab 8000; each preset's depth and scheme\n");
-    fmt::print("{:<16} {:<5} {:>7} {:>11} {:>11} {:>7} {:>8} {:>8} {:>11}\n", "preset", "prec", "params", "ours tok/s",
-               "ref tok/s", "ratio", "MFU", "ref MFU", "peak GF/s");
+    fmt::print("{:<16} {:<5} {:>7} {:>11} {:>7} {:>11}", "preset", "prec", "params", "ours tok/s", "MFU", "peak GF/s");
+    for (const auto& r : a.refs) fmt::print(" {:>13} {:>6}", r, "ratio");
+    fmt::print("\n");
     for (const auto& preset : a.presets) {
       const arch::ModelSpec spec = cpu_scale(preset, a.seq);
       const double flops_tok = 3.0 * arch::forward_flops_per_token(spec, a.seq);
@@ -159,25 +183,32 @@ int main(int argc, char** argv) {
         const bool bf16 = prec == "bf16";
         // The peak is re-measured in every round and the best kept: a slow moment must not inflate MFU.
         double peak = 0;
-        std::vector<double> ours, ref;
+        std::vector<double> ours;
+        std::vector<std::vector<double>> ref(a.refs.size());
         for (int r = 0; r < a.rounds; ++r) {
           peak = std::max(peak, train::measured_matmul_flops(torch::kCPU, bf16, 2048, /*fresh=*/true));
           ours.push_back(double(a.batch) * a.seq / time_ours(spec, a, bf16));
-          if (a.ref) ref.push_back(tokens_per_s_ref(spec, a, bf16, threads));
+          for (size_t i = 0; i < a.refs.size(); ++i) ref[i].push_back(tokens_per_s_ref(a.refs[i], spec, a, bf16, threads));
         }
-        const double o = median(ours), rf = a.ref ? median(ref) : -1;
-        fmt::print("{:<16} {:<5} {:>6.1f}M {:>11.1f} {:>11} {:>7} {:>7.1f}% {:>8} {:>11.1f}   ours {:.0f}-{:.0f}{}\n",
-                   preset, prec, arch::unique_params(spec).total() / 1e6, o,
-                   rf > 0 ? fmt::format("{:.1f}", rf) : "-", rf > 0 ? fmt::format("{:.2f}x", o / rf) : "-",
-                   100 * o * flops_tok / peak, rf > 0 ? fmt::format("{:.1f}%", 100 * rf * flops_tok / peak) : "-",
-                   peak / 1e9, *std::min_element(ours.begin(), ours.end()), *std::max_element(ours.begin(), ours.end()),
-                   rf > 0 ? fmt::format(", ref {:.0f}-{:.0f}", *std::min_element(ref.begin(), ref.end()),
-                                        *std::max_element(ref.begin(), ref.end()))
-                          : "");
+        const double o = median(ours);
+        fmt::print("{:<16} {:<5} {:>6.1f}M {:>11.1f} {:>6.1f}% {:>11.1f}", preset, prec,
+                   arch::unique_params(spec).total() / 1e6, o, 100 * o * flops_tok / peak, peak / 1e9);
+        std::string ranges = fmt::format("ours {:.0f}-{:.0f}", *std::min_element(ours.begin(), ours.end()),
+                                         *std::max_element(ours.begin(), ours.end()));
+        for (size_t i = 0; i < a.refs.size(); ++i) {
+          const double rf = median(ref[i]);
+          fmt::print(" {:>13} {:>6}", rf > 0 ? fmt::format("{:.1f}", rf) : "-", rf > 0 ? fmt::format("{:.2f}x", o / rf) : "-");
+          if (rf > 0)
+            ranges += fmt::format(", {} {:.0f}-{:.0f}", a.refs[i], *std::min_element(ref[i].begin(), ref[i].end()),
+                                  *std::max_element(ref[i].begin(), ref[i].end()));
+        }
+        fmt::print("   {}\n", ranges);
         std::fflush(stdout);
       }
     }
-    fmt::print("\nMFU = tokens/s x training FLOPs/token (3 x forward, arch/accounting.h) / measured matmul peak of the"
+    fmt::print("\nratio = ours / the reference's tokens/s (above 1: ours is faster); '-' = the reference could not run\n"
+               "(eager-2 and compile-2 need scripts/setup_torch2.sh; the references know dense and shared-FFN models).\n");
+    fmt::print("MFU = tokens/s x training FLOPs/token (3 x forward, arch/accounting.h) / measured matmul peak of the"
                " same precision\n(2048^3, best of the row's rounds; fp32 through kernels::matmul, i.e. oneDNN where built with it).\n");
     return 0;
   } catch (const std::exception& e) {

@@ -1,8 +1,9 @@
 #include "kernels/cpu_allocator.h"
 
+#include "kernels/torch_compat.h"  // SHARELAB_ALLOCATE_CONST
+
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
-#include <torch/version.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -12,12 +13,6 @@
 #include <string>
 #include <unordered_map>
 
-// c10::Allocator::allocate lost its const in LibTorch 2.3 (and gained the pure copy_data).
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
-#define SHARELAB_ALLOCATE_CONST
-#else
-#define SHARELAB_ALLOCATE_CONST const
-#endif
 
 namespace sharelab::kernels {
 

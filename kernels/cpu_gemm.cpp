@@ -2,9 +2,10 @@
 #include "kernels/cpu_gemm.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 
 #include <algorithm>
+
+#include "kernels/torch_compat.h"
 
 #ifdef SHARELAB_DNNL
 #include <dnnl.h>
@@ -104,7 +105,7 @@ constexpr int64_t kFewRows = 256;
 
 bool fp32_cpu(const torch::Tensor& a, const torch::Tensor& b) {
   return a.is_cpu() && b.is_cpu() && a.scalar_type() == torch::kFloat32 && b.scalar_type() == torch::kFloat32 &&
-         !at::autocast::is_cpu_enabled();
+         !compat::autocast_enabled(c10::DeviceType::CPU);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 // `runner export` (weights to HDF5) and `runner logits` (a forward pass to .npy): the bridge to
 // h5py / plain-PyTorch users and to the reference-logits test.
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <fmt/format.h>
@@ -11,6 +10,7 @@
 #include "arch/registry.h"
 #include "arch/weights.h"
 #include "common/cli.h"
+#include "kernels/torch_compat.h"
 #include "runner/commands.h"
 
 namespace sharelab::runner {
@@ -103,11 +103,11 @@ int cmd_logits(const Args& args) {
       throw ConfigError(fmt::format("--tokens: id {} is outside the vocabulary [0, {})", id, model->spec().vocab_size));
   torch::NoGradGuard no_grad;
   auto x = torch::tensor(ids, torch::kInt64).unsqueeze(0);
-  at::autocast::set_cpu_enabled(bf16);
-  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  auto logits = model->forward(x)[0];
-  at::autocast::set_cpu_enabled(false);
-  at::autocast::clear_cache();
+  torch::Tensor logits;
+  {
+    kernels::compat::AutocastGuard autocast(bf16, c10::DeviceType::CPU);
+    logits = model->forward(x)[0];
+  }
   write_npy(out, logits);
   return 0;
 }

@@ -1,12 +1,13 @@
 // The CPU fast paths against their oracles: fused elementwise kernels vs their composite LibTorch
-// forms, oneDNN products vs LibTorch's, the caching allocator's reuse. Values and gradients.
+// forms, oneDNN products vs LibTorch's, the attention core vs LibTorch 2.x's scaled_dot_product_attention,
+// the caching allocator's reuse. Values and gradients.
 #include <doctest/doctest.h>
 
-#include <ATen/autocast_mode.h>
-
+#include "kernels/attention.h"
 #include "kernels/cpu_allocator.h"
 #include "kernels/cpu_gemm.h"
 #include "kernels/fused_ops.h"
+#include "kernels/torch_compat.h"
 
 using namespace sharelab;
 
@@ -112,6 +113,32 @@ TEST_CASE("causal softmax: masked above the diagonal, gradients equal masked_fil
   }
 }
 
+TEST_CASE("attention: scaled_dot_product_attention (LibTorch >= 2.5) equals the composite core, MHA and GQA") {
+  if (!kernels::compat::kHasSdpa) {
+    MESSAGE("LibTorch " << kernels::compat::torch_version() << " has no scaled_dot_product_attention: not compared");
+    CHECK_THROWS(kernels::causal_attention_sdpa(torch::zeros({1, 1, 4, 8}), torch::zeros({1, 1, 4, 8}),
+                                                torch::zeros({1, 1, 4, 8})));
+    return;
+  }
+  torch::manual_seed(5);
+  const int64_t B = 2, T = 37, D = 16;
+  for (auto [G, R] : {std::pair<int64_t, int64_t>{4, 1}, {2, 3}}) {
+    CAPTURE(G);
+    CAPTURE(R);
+    // q carries the 1/sqrt(D) scale, stacked (B, G, R*T, D) as split_heads_rope returns it.
+    auto q = torch::randn({B, G, R * T, D}) / std::sqrt(double(D)), k = torch::randn({B, G, T, D}),
+         v = torch::randn({B, G, T, D});
+    check_same(
+        {q, k, v}, [](auto& in) { return std::vector<torch::Tensor>{kernels::causal_attention_sdpa(in[0], in[1], in[2])}; },
+        [](auto& in) { return std::vector<torch::Tensor>{kernels::causal_attention_composite(in[0], in[1], in[2])}; },
+        1e-5);
+  }
+  // The first query attends to the first key only: its output is v[0] of its group.
+  auto q = torch::randn({1, 2, 3 * 5, 8}), k = torch::randn({1, 2, 5, 8}), v = torch::randn({1, 2, 5, 8});
+  auto y = kernels::causal_attention_sdpa(q, k, v).view({1, 5, 2, 3, 8});  // (B, T, G, R, D)
+  CHECK(max_rel(y.select(1, 0).select(2, 1), v.select(2, 0)) < 1e-6);     // t 0, r 1: v[:, g, 0]
+}
+
 TEST_CASE("fp32 CPU products (oneDNN when built with it) equal LibTorch's, with gradients") {
   torch::manual_seed(3);
   auto nt = [](auto& in) { return std::vector<torch::Tensor>{torch::matmul(in[0], in[1].transpose(-1, -2))}; };
@@ -140,10 +167,11 @@ TEST_CASE("fp32 CPU products (oneDNN when built with it) equal LibTorch's, with 
         [](auto& in) { return std::vector<torch::Tensor>{torch::matmul(in[0], in[1])}; }, 1e-5);
   }
   SUBCASE("under bf16 autocast the product is LibTorch's bf16 one") {
-    at::autocast::set_cpu_enabled(true);
-    auto y = kernels::linear(torch::randn({4, 8}), torch::randn({3, 8}));
-    at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
+    torch::Tensor y;
+    {
+      sharelab::kernels::compat::AutocastGuard autocast(true, c10::DeviceType::CPU);
+      y = kernels::linear(torch::randn({4, 8}), torch::randn({3, 8}));
+    }
     CHECK((y.scalar_type() == torch::kBFloat16));
   }
 }

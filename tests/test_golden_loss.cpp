@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <torch/torch.h>
+#include <unistd.h>
 #include <torch/version.h>
 
 #include <cstdlib>

@@ -2,12 +2,12 @@
 // equivalence of a shared model and a dense model with copied weights, HF export round trip.
 #include <doctest/doctest.h>
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "arch/accounting.h"
 #include "arch/registry.h"
 #include "arch/weights.h"
+#include "kernels/torch_compat.h"
 
 using namespace sharelab::arch;
 
@@ -146,11 +146,11 @@ TEST_CASE("bf16 autocast forward runs and stays close to fp32") {
   auto x = tokens(2, 16, 512, 1);
   torch::NoGradGuard g;
   auto ref = m->forward(x);
-  at::autocast::set_cpu_enabled(true);
-  at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  auto low = m->forward(x);
-  at::autocast::set_cpu_enabled(false);
-  at::autocast::clear_cache();
+  torch::Tensor low;
+  {
+    sharelab::kernels::compat::AutocastGuard autocast(true, c10::DeviceType::CPU);
+    low = m->forward(x);
+  }
   CHECK((low.scalar_type() == torch::kBFloat16));
   CHECK(rel(low.to(torch::kFloat32), ref) < 5e-2);
 }

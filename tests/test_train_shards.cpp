@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>

@@ -1,7 +1,7 @@
 // Rolling (lm-eval wikitext) and chunked (MobileLLM) perplexities (see perplexity.h).
 #include "runner/eval/perplexity.h"
 
-#include <ATen/autocast_mode.h>
+#include "kernels/torch_compat.h"
 
 #include <cmath>
 
@@ -53,13 +53,8 @@ TokenPerplexity chunk_perplexity(arch::CausalLM model, const std::vector<std::ve
     }
     t = t.to(dev);
     torch::Tensor logits;  // (B, chunk-1, V)
-    if (bf16 && dev.is_cpu()) {
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-      logits = model->forward(t.slice(1, 0, len - 1));
-      at::autocast::clear_cache();
-      at::autocast::set_cpu_enabled(false);
-    } else {
+    {
+      kernels::compat::AutocastGuard autocast(bf16, dev.type());
       logits = model->forward(t.slice(1, 0, len - 1));
     }
     // Per-chunk mean cross-entropy in fp32: (B, chunk-1) -> (B)

@@ -1,31 +1,12 @@
 // Batched log-likelihoods (see scorer.h).
 #include "runner/eval/scorer.h"
 
-#include <ATen/autocast_mode.h>
+#include "kernels/torch_compat.h"
 
 #include <algorithm>
 #include <numeric>
 
 namespace sharelab::eval {
-
-namespace {
-
-// bf16 autocast on CPU for the lifetime of the guard (../shared/notes/pitfalls.md).
-struct CpuAutocast {
-  explicit CpuAutocast(bool on) : on_(on) {
-    if (!on_) return;
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  }
-  ~CpuAutocast() {
-    if (!on_) return;
-    at::autocast::clear_cache();
-    at::autocast::set_cpu_enabled(false);
-  }
-  bool on_;
-};
-
-}  // namespace
 
 Scorer::Scorer(arch::CausalLM model, ScorerOptions opt)
     : model_(std::move(model)), opt_(opt), max_length_(opt.max_length > 0 ? opt.max_length : model_->spec().max_seq_len) {
@@ -70,7 +51,7 @@ std::vector<LogLikelihood> Scorer::score(const std::vector<TokenRequest>& reques
       for (size_t t = 0; t < inputs[b].size(); ++t) acc[b][t] = inputs[b][t];
     torch::Tensor logits;  // (B, T, V)
     {
-      CpuAutocast autocast(opt_.bf16 && dev.is_cpu());
+      kernels::compat::AutocastGuard autocast(opt_.bf16, dev.type());
       logits = model_->forward(tokens.to(dev));
     }
     for (int64_t b = 0; b < bsz; ++b) {

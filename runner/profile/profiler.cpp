@@ -22,6 +22,7 @@
 #include "common/threads.h"
 #include "arch/accounting.h"
 #include "kernels/cpu_allocator.h"
+#include "kernels/torch_compat.h"
 #include "common/errors.h"
 #include "common/stable_hash.h"
 #include "arch/model.h"
@@ -90,9 +91,7 @@ nlohmann::json rounded(const std::vector<double>& v, int decimals) {
   return out;
 }
 
-void sync(const torch::Device& d) {
-  if (d.is_cuda()) torch::cuda::synchronize();
-}
+void sync(const torch::Device& d) { kernels::compat::synchronize(d); }
 
 }  // namespace
 
@@ -129,12 +128,17 @@ std::string versions_json() {
 #else
   const std::string compiler = "unknown";
 #endif
-  const nlohmann::json v = {{"torch", TORCH_VERSION},
+  nlohmann::json v = {{"torch", TORCH_VERSION},
                             {"compiler", compiler},
                             {"blas", config_value(config, "BLAS_INFO")},
                             {"blas_runtime", blas_runtime()},
                             {"mkldnn", at::hasMKLDNN()},
                             {"loadavg_1m", std::round(load_average() * 100) / 100}};
+  if (kernels::compat::cuda_build()) {
+    v["cuda"] = config_value(config, "CUDA_VERSION");
+    v["cudnn"] = config_value(config, "CUDNN_VERSION");
+    v["nccl"] = kernels::compat::nccl_version();
+  }
   return v.dump();
 }
 
@@ -154,6 +158,7 @@ store::ProfileRow to_profile_row(const ProfileResult& r) {
   v["warmup"] = r.warmup;
   v["repeats"] = r.repeats;
   v["peak_mem_kind"] = r.peak_mem_kind;
+  if (r.peak_reserved_bytes > 0) v["cuda_reserved_peak_bytes"] = r.peak_reserved_bytes;
   v["fwd_ms"] = rounded(r.fwd_ms, 3);
   row.versions_json = v.dump();
   std::time_t t = std::time(nullptr);
@@ -220,7 +225,8 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(o.seed);
   const auto tokens = at::randint(spec.vocab_size, {o.batch, o.seq}, gen, torch::kLong).to(device);  // (B, T)
-  reset_rss_high_water();
+  if (device.is_cuda()) kernels::compat::reset_cuda_memory_peak(device);
+  else reset_rss_high_water();
   for (int64_t i = 0; i < o.warmup; ++i) model->forward(tokens);
   sync(device);
   for (int64_t i = 0; i < o.repeats; ++i) {
@@ -247,8 +253,15 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   model->set_slot_hook(nullptr);
   for (const auto& v : per_slot) r.per_layer_ms.push_back(median(v));
 
-  r.peak_mem_kind = device.is_cuda() ? "host_rss_hwm" : "rss_hwm";
-  r.peak_mem_bytes = rss_high_water_bytes();
+  if (device.is_cuda()) {
+    const auto peak = kernels::compat::cuda_memory_peak(device);
+    r.peak_mem_kind = "cuda_allocated_peak";
+    r.peak_mem_bytes = peak.allocated_peak;
+    r.peak_reserved_bytes = peak.reserved_peak;
+  } else {
+    r.peak_mem_kind = "rss_hwm";
+    r.peak_mem_bytes = rss_high_water_bytes();
+  }
   return r;
 }
 

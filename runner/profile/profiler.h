@@ -33,13 +33,15 @@ struct ProfileOptions {
 //   forward  one no-grad forward of batch x seq random tokens (logits included); median, min and
 //            max of `repeats` after `warmup`;
 //   per layer  the same forward with a slot hook timing each executed layer; median per slot;
-//   peak mem   CUDA: max allocated during the forwards; CPU: process RSS high-water mark (VmHWM,
+//   peak mem   CUDA: the caching allocator's peak allocated bytes during the forwards (its peak
+//            reserved bytes go to the row's versions_json); CPU: process RSS high-water mark (VmHWM,
 //            reset through /proc/self/clear_refs before the forwards): weights + activations + runtime.
 struct ProfileResult {
   std::string preset, spec_hash, device, dtype, peak_mem_kind;
   int threads = 0;
   int64_t batch = 0, seq = 0, warmup = 0, repeats = 0;
   int64_t unique_params = 0, checkpoint_bytes = 0, peak_mem_bytes = 0;
+  int64_t peak_reserved_bytes = 0;  // CUDA only: the caching allocator's peak reserved bytes
   double load_ms = 0, init_ms = 0;
   std::vector<double> fwd_ms;  // every timed forward, in order
   double fwd_median_ms = 0, fwd_min_ms = 0, fwd_max_ms = 0;

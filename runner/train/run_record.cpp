@@ -5,6 +5,7 @@
 #include <map>
 
 #include "arch/accounting.h"
+#include "kernels/torch_compat.h"
 #include "runner/train/peak_flops.h"
 
 namespace sharelab::train {
@@ -29,7 +30,6 @@ void put_scalars(const config::RunConfig& run, const TrainSession& s, const Trai
       {"tokens", res.tokens},
       {"steps", double(res.steps)},
       {"wall_s", res.wall_s},
-      {"peak_rss_bytes", peak_rss_bytes()},
       {"final_train_loss", res.final_train_loss},
       {"tokens_per_s", res.tokens_per_s},
       {"epochs", res.epochs},
@@ -37,8 +37,16 @@ void put_scalars(const config::RunConfig& run, const TrainSession& s, const Trai
       {"peak_matmul_flops", peak},
       {"threads", double(s.threads())},
   };
-  if (s.device().is_cuda()) sc["gpu_hours"] = res.wall_s / 3600.0;
-  else sc["cpu_hours"] = s.state().cpu_s / 3600.0;  // user + system CPU time, all processes of the run
+  if (s.device().is_cuda()) {
+    // The caching allocator's peaks over the whole run (host RSS says nothing about the GPU).
+    const auto mem = kernels::compat::cuda_memory_peak(s.device());
+    sc["cuda_peak_allocated_bytes"] = double(mem.allocated_peak);
+    sc["cuda_peak_reserved_bytes"] = double(mem.reserved_peak);
+    sc["gpu_hours"] = res.wall_s / 3600.0;
+  } else {
+    sc["peak_rss_bytes"] = peak_rss_bytes();
+    sc["cpu_hours"] = s.state().cpu_s / 3600.0;  // user + system CPU time, all processes of the run
+  }
   if (s.has_validation()) {
     sc["final_val_loss"] = res.final_val_loss;
     sc["val_ppl"] = std::exp(res.final_val_loss);

@@ -8,9 +8,11 @@
 #include <cmath>
 #include <filesystem>
 
+#include "common/launch_env.h"
 #include "common/threads.h"
 #include "arch/h5_tensors.h"
 #include "common/errors.h"
+#include "kernels/torch_compat.h"
 #include "runner/train/validate_train.h"
 
 namespace sharelab::train {
@@ -43,15 +45,27 @@ int use_threads(int threads) {
   return n;
 }
 
+// "cuda" without an index is the launcher's GPU for this process: LOCAL_RANK (torchrun, Slurm
+// wrappers) when set, else the first. The device becomes the current one (cuBLAS, streams, NCCL).
 torch::Device parse_device(const std::string& name) {
+  torch::Device d = torch::kCPU;
   try {
-    torch::Device d(name);
-    if (d.is_cuda() && !torch::cuda::is_available())
-      throw ConfigError("train.device '" + name + "': this LibTorch build sees no CUDA device");
-    return d;
+    d = torch::Device(name);
   } catch (const c10::Error&) {
     throw ConfigError("train.device '" + name + "' is not a device (expected cpu, cuda or cuda:N)");
   }
+  if (!d.is_cuda()) return d;
+  if (!torch::cuda::is_available())
+    throw ConfigError("train.device '" + name + "': this LibTorch (" + kernels::compat::torch_version() +
+                      (kernels::compat::cuda_build() ? ", CUDA" : ", CPU only") + ") sees no CUDA device");
+  if (!d.has_index()) {
+    const int rank = local_rank();
+    if (rank >= int(torch::cuda::device_count()))
+      throw ConfigError(fmt::format("LOCAL_RANK={} but this node has {} CUDA devices", rank, torch::cuda::device_count()));
+    d = torch::Device(torch::kCUDA, c10::DeviceIndex(rank));
+  }
+  kernels::compat::set_current_device(d);
+  return d;
 }
 
 // The run's model, initialised from its seed (a resume then overwrites the weights).
@@ -70,12 +84,14 @@ std::vector<std::pair<std::string, torch::Tensor>> named_parameters(arch::Causal
   return named;
 }
 
-// Rows (R, T + 1) int32 -> int64 on the device.
+// Rows (R, T + 1) int32 -> int64 on the device. To CUDA: int32 through pinned memory with a
+// non-blocking copy (half the bytes of int64), widened there.
 torch::Tensor to_tensor(const data::TokenBatch& b, int64_t seq_len, const torch::Device& device) {
   if (b.cols != seq_len + 1)
     throw ConfigError(fmt::format("data rows hold {} tokens but train.seq_len = {} needs {}", b.cols, seq_len, seq_len + 1));
   auto t = torch::from_blob(const_cast<int32_t*>(b.tokens.data()), {b.rows, b.cols}, torch::kInt32);
-  return t.to(torch::kInt64).to(device);  // (R, T + 1)
+  if (device.is_cuda()) return kernels::compat::to_device(t, device).to(torch::kInt64);
+  return t.to(torch::kInt64);  // (R, T + 1), a copy: b's buffer is reused
 }
 
 }  // namespace
@@ -126,6 +142,7 @@ StepReport TrainSession::step() {
   state_.data_cursor = train_.cursor();
   state_.epochs = train_.epochs();
   state_.last_loss = ss.loss;
+  kernels::compat::synchronize(device_);  // CUDA: the optimizer's kernels are still queued
   if (!std::isfinite(ss.loss))
     throw std::runtime_error(fmt::format("train loss is {} at step {} (diverged)", ss.loss, state_.step));
   r.seconds = seconds_since(t0);
@@ -135,7 +152,7 @@ StepReport TrainSession::step() {
 
 double TrainSession::validate() {
   torch::NoGradGuard no_grad;
-  AutocastScope ac(bf16_, device_.is_cuda());
+  kernels::compat::AutocastGuard ac(bf16_, device_.type());
   model_->eval();
   double sum = 0;
   for (const auto& x : val_rows_) {

@@ -1,36 +1,19 @@
 // The optimizer step. Shapes: R rows per micro-batch, T sequence length.
 #include "runner/train/train_step.h"
 
-#include <ATen/autocast_mode.h>
+#include "kernels/torch_compat.h"
 
 #include <limits>
 
 namespace sharelab::train {
-
-AutocastScope::AutocastScope(bool on, bool cuda) : on_(on), cuda_(cuda) {
-  if (!on_) return;
-  if (cuda_) {
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-  } else {
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-  }
-}
-
-AutocastScope::~AutocastScope() {
-  if (!on_) return;
-  if (cuda_) at::autocast::set_enabled(false);
-  else at::autocast::set_cpu_enabled(false);
-  at::autocast::clear_cache();
-}
 
 StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torch::Tensor()>& next_rows, double lr,
                      const StepOptions& o) {
   StepStats st;
   opt.zero_grad();
   {
-    AutocastScope ac(o.bf16, o.cuda);
+    // Cast weights are cached across the micro-batches (the weights change only in opt.step).
+    kernels::compat::AutocastGuard ac(o.bf16, o.cuda ? c10::DeviceType::CUDA : c10::DeviceType::CPU);
     for (int64_t a = 0; a < o.accum; ++a) {
       const torch::Tensor x = next_rows();  // (R, T + 1)
       const int64_t T = x.size(1) - 1;

@@ -29,18 +29,4 @@ struct StepStats {
 StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torch::Tensor()>& next_rows, double lr,
                      const StepOptions& o);
 
-// bf16 autocast on for the scope's lifetime (no-op when `on` is false). Cast weights are cached
-// across the micro-batches of a step (the weights do not change until the optimizer runs) and
-// dropped when the scope ends.
-class AutocastScope {
- public:
-  AutocastScope(bool on, bool cuda);
-  ~AutocastScope();
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool on_, cuda_;
-};
-
 }  // namespace sharelab::train
