@@ -63,9 +63,10 @@ tables: build
 plots: build
 	$(BUILD)/analysis plot --sweep table1-cpu --out results/plots
 
-# Benchmarks (not tests): data preparation/loader, training vs ref_llama.py, eval scoring, and
-# MobiLlama's Table 11 at full size vs eager PyTorch (fails when ours is >5% slower in a forward).
-bench: build
+# Benchmarks (not tests): data preparation/loader, training vs ref_llama.py in eager PyTorch 1.13 and
+# 2.x and under torch.compile (the 2.x wheel from `make torch2`), eval scoring, and MobiLlama's
+# Table 11 at full size vs eager PyTorch (fails when ours is >5% slower in a forward).
+bench: build torch2
 	cmake --build $(BUILD) --target bench_data bench_train bench_eval bench_gemm -j $(JOBS)
 	$(BUILD)/bench_data
 	$(BUILD)/bench_train
