@@ -184,7 +184,7 @@ int cmd_sweep(const Args& args) {
   // Every run's data is checked before the first one trains: a mistake fails the sweep at once and
   // leaves no run row behind.
   for (const auto& row : rows)
-    if (row.status != "finished") train::check_run_data(row.run.config);
+    if (row.status != "finished") train::check_run_inputs(row.run.config);
   int trained = 0, skipped = 0, failed = 0;
   for (const auto& row : rows) {
     const config::RunConfig& rc = row.run.config;

@@ -46,7 +46,7 @@ void add_record_flags(po::options_description& opts, RecordFlags& f, const char*
 // Train (or resume) `rc` in `run_dir`, recording it in the flags' database unless --no-db.
 int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const RecordFlags& f) {
   const std::string db = f.no_db ? "" : f.db;
-  train::check_run_data(rc);  // a refused run leaves no row behind
+  train::check_run_inputs(rc);  // a refused run leaves no row behind
   std::unique_ptr<store::ResultsStore> store;
   if (!db.empty()) {
     if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);

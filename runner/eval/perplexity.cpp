@@ -51,7 +51,7 @@ TokenPerplexity chunk_perplexity(arch::CausalLM model, const std::vector<std::ve
       TORCH_CHECK(int64_t(chunks[start + b].size()) == len, "chunk_perplexity: chunks differ in length");
       for (int64_t k = 0; k < len; ++k) a[b][k] = chunks[start + b][k];
     }
-    t = t.to(dev);
+    t = kernels::compat::to_device(t, dev);  // CUDA: pinned, non-blocking
     torch::Tensor logits;  // (B, chunk-1, V)
     {
       kernels::compat::AutocastGuard autocast(bf16, dev.type());

@@ -52,7 +52,7 @@ std::vector<LogLikelihood> Scorer::score(const std::vector<TokenRequest>& reques
     torch::Tensor logits;  // (B, T, V)
     {
       kernels::compat::AutocastGuard autocast(opt_.bf16, dev.type());
-      logits = model_->forward(tokens.to(dev));
+      logits = model_->forward(kernels::compat::to_device(tokens, dev));
     }
     for (int64_t b = 0; b < bsz; ++b) {
       const TokenRequest& r = requests[order[start + b]];

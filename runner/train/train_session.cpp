@@ -45,9 +45,9 @@ int use_threads(int threads) {
   return n;
 }
 
-// "cuda" without an index is the launcher's GPU for this process: LOCAL_RANK (torchrun, Slurm
-// wrappers) when set, else the first. The device becomes the current one (cuBLAS, streams, NCCL).
-torch::Device parse_device(const std::string& name) {
+}  // namespace
+
+torch::Device resolve_device(const std::string& name) {
   torch::Device d = torch::kCPU;
   try {
     d = torch::Device(name);
@@ -58,15 +58,19 @@ torch::Device parse_device(const std::string& name) {
   if (!torch::cuda::is_available())
     throw ConfigError("train.device '" + name + "': this LibTorch (" + kernels::compat::torch_version() +
                       (kernels::compat::cuda_build() ? ", CUDA" : ", CPU only") + ") sees no CUDA device");
+  const int count = int(torch::cuda::device_count());
   if (!d.has_index()) {
     const int rank = local_rank();
-    if (rank >= int(torch::cuda::device_count()))
-      throw ConfigError(fmt::format("LOCAL_RANK={} but this node has {} CUDA devices", rank, torch::cuda::device_count()));
+    if (rank >= count) throw ConfigError(fmt::format("LOCAL_RANK={} but this node has {} CUDA devices", rank, count));
     d = torch::Device(torch::kCUDA, c10::DeviceIndex(rank));
   }
+  if (d.index() >= count)
+    throw ConfigError(fmt::format("train.device '{}': this node has {} CUDA devices", name, count));
   kernels::compat::set_current_device(d);
   return d;
 }
+
+namespace {
 
 // The run's model, initialised from its seed (a resume then overwrites the weights).
 arch::CausalLM build_model(const config::RunConfig& run, const torch::Device& device) {
@@ -103,7 +107,7 @@ TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt
       t_start_(Clock::now()),
       cpu_start_(cpu_seconds()),
       threads_(use_threads(run.train.threads)),
-      device_(parse_device(run.train.device)),
+      device_(resolve_device(run.train.device)),
       bf16_(run.train.precision == "bf16"),
       total_steps_(run.train.steps()),
       step_tokens_(double(run.train.global_batch_tokens)),

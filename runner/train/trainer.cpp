@@ -10,6 +10,7 @@
 #include "runner/data/loader.h"
 #include "runner/data/manifest.h"
 #include "runner/train/train_loop.h"
+#include "runner/train/train_session.h"
 
 namespace sharelab::train {
 
@@ -34,7 +35,8 @@ bool wants_validation(const config::RunConfig& run) {
 
 }  // namespace
 
-void check_run_data(const config::RunConfig& run) {
+void check_run_inputs(const config::RunConfig& run) {
+  (void)resolve_device(run.train.device);
   if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
   const data::Manifest m = data::Manifest::load(run.data.dir);
   if (m.vocab_size > run.model.vocab_size)
@@ -49,7 +51,7 @@ void check_run_data(const config::RunConfig& run) {
 }
 
 TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt) {
-  check_run_data(run);
+  check_run_inputs(run);
   const data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
   ShardSource train(run.data.dir, "train", lo);
   std::unique_ptr<ShardSource> val;

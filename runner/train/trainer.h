@@ -38,8 +38,9 @@ struct TrainOptions {
 TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt);
 
 // The run's data folder fits the run: prepared, ids within model.vocab_size, and validation rows
-// when the run asks for validation. ConfigError otherwise. train_run checks it too; callers check
-// first so that a refused run leaves no row in the results database.
-void check_run_data(const config::RunConfig& run);
+// when the run asks for validation, and train.device exists in this build. ConfigError otherwise.
+// train_run checks it too; callers check first so that a refused run leaves no row in the results
+// database.
+void check_run_inputs(const config::RunConfig& run);
 
 }  // namespace sharelab::train

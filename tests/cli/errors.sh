@@ -34,5 +34,11 @@ printf '[mix]\nseq_len = 8\nval_fraction = 0\nvocab_size = 100\n[[source]]\nname
 "$RUNNER" data prepare --no-progress --mix "$tmp/mix.toml" --out "$tmp/data" >/dev/null
 expect 2 "$tmp/data: no validation rows, but train.val_batches = 20" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8
 if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused run left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
+# A device this machine has not: refused before any row, whichever LibTorch (CI has no GPU).
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect 2 "train.device 'cuda': this LibTorch" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.device=cuda
+fi
+expect 2 "train.device 'gpu' must be cpu, cuda or cuda:N" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.device=gpu
+if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused device left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
 echo "$passed passed, $fail failed"
 [ "$fail" = 0 ]
