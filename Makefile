@@ -30,11 +30,13 @@ torch2:
 	bash scripts/setup_torch2.sh
 
 $(CUDA_BUILD)/CMakeCache.txt: | $(CUDA_DEPS)
+	@command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ] || { echo "make cuda: a CUDA LibTorch's CMake config needs the CUDA toolkit (nvcc, cuDNN, NCCL), e.g. /usr/local/cuda" >&2; exit 2; }
 	cmake -S . -B $(CUDA_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_PREFIX_PATH=$(LIBTORCH) \
 	  -DTORCH_CUDA_ARCH_LIST="$(TORCH_CUDA_ARCH_LIST)"
 
 # Every source file against LibTorch 2.x + CUDA; runner and the tests link libtorch_cuda and NCCL.
 cuda: $(CUDA_DEPS) $(CUDA_BUILD)/CMakeCache.txt
+	@grep -q "^Torch_DIR:PATH=$(LIBTORCH)/share/cmake/Torch" $(CUDA_BUILD)/CMakeCache.txt || { echo "make cuda: $(CUDA_BUILD) was configured against another LibTorch; pick a new CUDA_BUILD=... for LIBTORCH=$(LIBTORCH)" >&2; exit 2; }
 	cmake --build $(CUDA_BUILD) -j $(JOBS)
 
 # Everything CI runs: install dependencies (idempotent), both builds, the fast suite against each.

@@ -18,4 +18,14 @@ inline int local_rank() {
   return std::stoi(s);
 }
 
+// WORLD_SIZE: the number of processes of the job (torchrun sets it); 1 when unset.
+inline int world_size() {
+  const char* v = std::getenv("WORLD_SIZE");
+  if (!v || !*v) return 1;
+  const std::string s = v;
+  if (s.find_first_not_of("0123456789") != std::string::npos || s.size() > 6 || std::stoi(s) < 1)
+    throw ConfigError("WORLD_SIZE='" + s + "': expected a positive integer (set by torchrun)");
+  return std::stoi(s);
+}
+
 }  // namespace sharelab

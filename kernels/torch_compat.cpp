@@ -8,6 +8,9 @@
 
 #include <stdexcept>
 
+#include "common/errors.h"
+#include "common/launch_env.h"
+
 #ifdef SHARELAB_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -29,6 +32,14 @@ c10::DeviceIndex cuda_index(const c10::Device& device) {
   return device.has_index() ? device.index() : c10::cuda::current_device();
 }
 #endif
+
+c10::ScalarType autocast_dtype(c10::DeviceType device) {
+#if SHARELAB_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(device);
+#else
+  return device == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
 
 void set_autocast(c10::DeviceType device, bool on, c10::ScalarType dtype) {
 #if SHARELAB_TORCH_AT_LEAST(2, 4)
@@ -77,13 +88,16 @@ bool autocast_enabled(c10::DeviceType device) {
 }
 
 AutocastGuard::AutocastGuard(bool on, c10::DeviceType device, c10::ScalarType dtype) : on_(on), device_(device) {
-  if (on_) set_autocast(device_, true, dtype);
+  if (!on_) return;
+  was_enabled_ = autocast_enabled(device_);
+  was_dtype_ = autocast_dtype(device_);
+  set_autocast(device_, true, dtype);
 }
 
 AutocastGuard::~AutocastGuard() {
   if (!on_) return;
-  set_autocast(device_, false, c10::kBFloat16);
-  at::autocast::clear_cache();
+  set_autocast(device_, was_enabled_, was_dtype_);
+  if (!was_enabled_) at::autocast::clear_cache();
 }
 
 at::Tensor sdpa_causal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale) {
@@ -94,6 +108,31 @@ at::Tensor sdpa_causal(const at::Tensor& q, const at::Tensor& k, const at::Tenso
   (void)q, (void)k, (void)v, (void)scale;
   throw std::runtime_error("scaled_dot_product_attention needs LibTorch >= 2.5; this is " + torch_version());
 #endif
+}
+
+c10::Device resolve_device(const std::string& name, const std::string& field) {
+  c10::Device d = c10::kCPU;
+  try {
+    d = c10::Device(name);
+  } catch (const c10::Error&) {
+    throw ConfigError(field + " '" + name + "' is not a device (expected cpu, cuda or cuda:N)");
+  }
+  if (!d.is_cuda()) return d;
+  if (!torch::cuda::is_available())
+    throw ConfigError(field + " '" + name + "': this LibTorch (" + torch_version() +
+                      (cuda_build() ? ", CUDA" : ", CPU only") + ") sees no CUDA device");
+  const int count = int(torch::cuda::device_count());
+  if (!d.has_index()) {
+    const int rank = local_rank();
+    if (rank >= count)
+      throw ConfigError("LOCAL_RANK=" + std::to_string(rank) + " but this node has " + std::to_string(count) +
+                        " CUDA devices");
+    d = c10::Device(c10::kCUDA, c10::DeviceIndex(rank));
+  }
+  if (d.index() >= count)
+    throw ConfigError(field + " '" + name + "': this node has " + std::to_string(count) + " CUDA devices");
+  set_current_device(d);
+  return d;
 }
 
 void set_current_device(const c10::Device& device) {

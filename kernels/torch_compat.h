@@ -39,9 +39,9 @@ std::string nccl_version();
 // set_enabled/set_autocast_gpu_dtype for CUDA.
 bool autocast_enabled(c10::DeviceType device);
 
-// Autocast to `dtype` on `device`'s type for the guard's lifetime (nothing when `on` is false).
-// Cast weights are cached for the guard's lifetime (the weights do not change until the optimizer
-// runs) and dropped when it ends.
+// Autocast to `dtype` on `device`'s type for the guard's lifetime (nothing when `on` is false); the
+// previous state comes back when it ends. Cast weights are cached while autocast is on (the weights
+// do not change until the optimizer runs) and dropped when the outermost guard ends.
 class AutocastGuard {
  public:
   AutocastGuard(bool on, c10::DeviceType device, c10::ScalarType dtype = c10::kBFloat16);
@@ -52,6 +52,8 @@ class AutocastGuard {
  private:
   bool on_;
   c10::DeviceType device_;
+  bool was_enabled_ = false;
+  c10::ScalarType was_dtype_ = c10::kBFloat16;
 };
 
 // --- attention: at::scaled_dot_product_attention (2.0; `scale` from 2.1, `enable_gqa` from 2.5)
@@ -63,7 +65,13 @@ constexpr bool kHasSdpa = SHARELAB_TORCH_AT_LEAST(2, 5);
 at::Tensor sdpa_causal(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale);
 
 // --- CUDA: device selection, synchronisation, batches, peak memory. All are errors in a build
-// without CUDA except synchronize() and to_device(), which are plain on the CPU.
+// without CUDA except resolve_device(), synchronize() and to_device(), which are plain on the CPU.
+
+// A device setting (`field` names it in errors, e.g. "train.device") as a device of this build and
+// machine: "cuda" without an index is the launcher's GPU for this process (LOCAL_RANK, set by
+// torchrun, else 0); a CUDA device becomes the current one. ConfigError when the name is not a
+// device, this LibTorch has no CUDA, or the machine has no such GPU.
+c10::Device resolve_device(const std::string& name, const std::string& field);
 
 // Makes `device` the current CUDA device (cuBLAS handles, streams and NCCL follow it).
 void set_current_device(const c10::Device& device);

@@ -40,6 +40,24 @@ TEST_CASE("AutocastGuard turns CPU autocast on for its scope only, and bf16 prod
   CHECK((torch::mm(torch::randn({4, 8}), torch::randn({8, 3})).scalar_type() == torch::kFloat32));
 }
 
+TEST_CASE("a nested AutocastGuard restores the outer one's state") {
+  compat::AutocastGuard outer(true, c10::DeviceType::CPU);
+  {
+    compat::AutocastGuard inner(true, c10::DeviceType::CPU);  // 1.13 CPU autocast knows bf16 only
+  }
+  CHECK(compat::autocast_enabled(c10::DeviceType::CPU));
+  CHECK((torch::mm(torch::randn({4, 8}), torch::randn({8, 3})).scalar_type() == torch::kBFloat16));
+}
+
+TEST_CASE("resolve_device: cpu as is, bad names and absent GPUs are one-line ConfigErrors naming the field") {
+  CHECK(compat::resolve_device("cpu", "train.device").is_cpu());
+  CHECK_THROWS_WITH_AS(compat::resolve_device("gpu0", "train.device"),
+                       doctest::Contains("train.device 'gpu0' is not a device"), ConfigError);
+  if (!torch::cuda::is_available())
+    CHECK_THROWS_WITH_AS(compat::resolve_device("cuda", "profile: --device"),
+                         doctest::Contains("profile: --device 'cuda': this LibTorch"), ConfigError);
+}
+
 TEST_CASE("to_device and synchronize are plain on the CPU") {
   auto t = torch::arange(12, torch::kInt32).view({3, 4});
   compat::synchronize(torch::kCPU);
@@ -69,7 +87,7 @@ TEST_CASE("CUDA helpers: errors without a GPU, real numbers with one") {
   CHECK(peak.reserved_peak >= peak.allocated_peak);
 }
 
-TEST_CASE("LOCAL_RANK: unset is 0, a number is read, anything else is a one-line ConfigError") {
+TEST_CASE("LOCAL_RANK and WORLD_SIZE: unset is 0 and 1, numbers are read, anything else is a ConfigError") {
   ::unsetenv("LOCAL_RANK");
   CHECK(local_rank() == 0);
   ::setenv("LOCAL_RANK", "3", 1);
@@ -79,4 +97,11 @@ TEST_CASE("LOCAL_RANK: unset is 0, a number is read, anything else is a one-line
   ::setenv("LOCAL_RANK", "two", 1);
   CHECK_THROWS_WITH_AS(local_rank(), doctest::Contains("LOCAL_RANK='two'"), ConfigError);
   ::unsetenv("LOCAL_RANK");
+  ::unsetenv("WORLD_SIZE");
+  CHECK(world_size() == 1);
+  ::setenv("WORLD_SIZE", "8", 1);
+  CHECK(world_size() == 8);
+  ::setenv("WORLD_SIZE", "0", 1);
+  CHECK_THROWS_AS(world_size(), ConfigError);
+  ::unsetenv("WORLD_SIZE");
 }

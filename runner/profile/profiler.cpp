@@ -176,9 +176,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
                                   o.repeats, o.warmup));
   if (o.seq > spec.max_seq_len)
     throw ConfigError(fmt::format("profile: --seq {} exceeds {}'s max_seq_len {}", o.seq, spec.name, spec.max_seq_len));
-  const torch::Device device(o.device);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw ConfigError("profile: --device " + o.device + " but this LibTorch build sees no CUDA device");
+  const torch::Device device = kernels::compat::resolve_device(o.device, "profile: --device");
   const int threads = threads_or_cores(o.threads);
   at::set_num_threads(threads);
   const auto dtype = o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <filesystem>
 
-#include "common/launch_env.h"
 #include "common/threads.h"
 #include "arch/h5_tensors.h"
 #include "common/errors.h"
@@ -45,32 +44,6 @@ int use_threads(int threads) {
   return n;
 }
 
-}  // namespace
-
-torch::Device resolve_device(const std::string& name) {
-  torch::Device d = torch::kCPU;
-  try {
-    d = torch::Device(name);
-  } catch (const c10::Error&) {
-    throw ConfigError("train.device '" + name + "' is not a device (expected cpu, cuda or cuda:N)");
-  }
-  if (!d.is_cuda()) return d;
-  if (!torch::cuda::is_available())
-    throw ConfigError("train.device '" + name + "': this LibTorch (" + kernels::compat::torch_version() +
-                      (kernels::compat::cuda_build() ? ", CUDA" : ", CPU only") + ") sees no CUDA device");
-  const int count = int(torch::cuda::device_count());
-  if (!d.has_index()) {
-    const int rank = local_rank();
-    if (rank >= count) throw ConfigError(fmt::format("LOCAL_RANK={} but this node has {} CUDA devices", rank, count));
-    d = torch::Device(torch::kCUDA, c10::DeviceIndex(rank));
-  }
-  if (d.index() >= count)
-    throw ConfigError(fmt::format("train.device '{}': this node has {} CUDA devices", name, count));
-  kernels::compat::set_current_device(d);
-  return d;
-}
-
-namespace {
 
 // The run's model, initialised from its seed (a resume then overwrites the weights).
 arch::CausalLM build_model(const config::RunConfig& run, const torch::Device& device) {
@@ -107,7 +80,7 @@ TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt
       t_start_(Clock::now()),
       cpu_start_(cpu_seconds()),
       threads_(use_threads(run.train.threads)),
-      device_(resolve_device(run.train.device)),
+      device_(kernels::compat::resolve_device(run.train.device, "train.device")),
       bf16_(run.train.precision == "bf16"),
       total_steps_(run.train.steps()),
       step_tokens_(double(run.train.global_batch_tokens)),
@@ -116,6 +89,7 @@ TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt
       optim_(named_parameters(model_), {run.train.beta1, run.train.beta2, run.train.adam_eps, run.train.weight_decay}),
       step_opt_{run.train.accumulation(), run.train.grad_clip, bf16_, device_.is_cuda()},
       sched_{run.train.lr, run.train.min_lr, run.train.warmup_steps, total_steps_} {
+  if (device_.is_cuda()) kernels::compat::reset_cuda_memory_peak(device_);  // this run's peak, not the process's
   std::filesystem::create_directories(opt.run_dir);
   if (opt.resume) resumed_from_ = latest_checkpoint(opt.run_dir);
   if (resumed_from_) state_ = load_checkpoint(*resumed_from_, model_, optim_, config_json_);

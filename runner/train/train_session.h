@@ -21,11 +21,6 @@
 
 namespace sharelab::train {
 
-// train.device as a device of this build: "cuda" without an index is the launcher's GPU for this
-// process (LOCAL_RANK, set by torchrun, else 0), made the current CUDA device (cuBLAS, streams,
-// NCCL follow it). ConfigError when the name is not a device or this LibTorch sees no such GPU.
-torch::Device resolve_device(const std::string& name);
-
 // What one step did, for logging: the loop state already counts it.
 struct StepReport {
   double lr = 0, loss = 0, grad_norm = 0;

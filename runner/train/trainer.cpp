@@ -7,10 +7,11 @@
 #include <memory>
 
 #include "common/errors.h"
+#include "common/launch_env.h"
+#include "kernels/torch_compat.h"
 #include "runner/data/loader.h"
 #include "runner/data/manifest.h"
 #include "runner/train/train_loop.h"
-#include "runner/train/train_session.h"
 
 namespace sharelab::train {
 
@@ -36,7 +37,12 @@ bool wants_validation(const config::RunConfig& run) {
 }  // namespace
 
 void check_run_inputs(const config::RunConfig& run) {
-  (void)resolve_device(run.train.device);
+  (void)kernels::compat::resolve_device(run.train.device, "train.device");
+  // Several processes would each train the whole run into the same folder and database.
+  if (world_size() > 1)
+    throw ConfigError(fmt::format("WORLD_SIZE={}: data-parallel training across processes is not implemented yet "
+                                  "(issue 14); launch one process",
+                                  world_size()));
   if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
   const data::Manifest m = data::Manifest::load(run.data.dir);
   if (m.vocab_size > run.model.vocab_size)

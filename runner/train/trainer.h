@@ -38,7 +38,8 @@ struct TrainOptions {
 TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt);
 
 // The run's data folder fits the run: prepared, ids within model.vocab_size, and validation rows
-// when the run asks for validation, and train.device exists in this build. ConfigError otherwise.
+// when the run asks for validation; train.device exists in this build and machine; one process
+// (WORLD_SIZE unset or 1). ConfigError otherwise.
 // train_run checks it too; callers check first so that a refused run leaves no row in the results
 // database.
 void check_run_inputs(const config::RunConfig& run);

@@ -39,6 +39,7 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   expect 2 "train.device 'cuda': this LibTorch" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.device=cuda
 fi
 expect 2 "train.device 'gpu' must be cpu, cuda or cuda:N" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.device=gpu
+WORLD_SIZE=2 expect 2 "WORLD_SIZE=2: data-parallel training across processes is not implemented yet" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0
 if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused device left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
 echo "$passed passed, $fail failed"
 [ "$fail" = 0 ]
