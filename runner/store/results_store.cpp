@@ -53,7 +53,7 @@ ResultsStore::ResultsStore(const std::string& path) : path_(path) {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     // WAL: readers never block the writer and one writer at a time commits; NORMAL sync is
     // durable across process kills (only an OS crash can lose the last commits, never corrupt).
-    sql::exec(db_, "PRAGMA journal_mode=WAL", "enable WAL");
+    sql::exec_when_free(db_, "PRAGMA journal_mode=WAL", "enable WAL");  // another process may be switching too
     sql::exec(db_, "PRAGMA synchronous=NORMAL", "set synchronous");
     migrate(db_, path_, kSchemaVersion);
   } catch (...) {

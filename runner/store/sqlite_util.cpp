@@ -73,15 +73,19 @@ std::string Stmt::text(int col) const {
 double Stmt::real(int col) const { return sqlite3_column_double(st_, col); }
 int64_t Stmt::integer(int col) const { return sqlite3_column_int64(st_, col); }
 
-void write_transaction(sqlite3* db, const std::function<void()>& fn) {
-  // The busy timeout already waits inside BEGIN IMMEDIATE; this loop only covers the rare BUSY
-  // returned without waiting (e.g. a WAL recovery in progress). ~2 minutes in all.
+void exec_when_free(sqlite3* db, const std::string& sql, const std::string& what) {
+  // The busy timeout already waits in most cases; this loop covers the BUSY returned without
+  // waiting. ~2 minutes in all.
   for (int attempt = 0;; ++attempt) {
-    const int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) break;
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 1200) check(db, rc, "BEGIN IMMEDIATE");
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 1200) check(db, rc, what);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+void write_transaction(sqlite3* db, const std::function<void()>& fn) {
+  exec_when_free(db, "BEGIN IMMEDIATE", "BEGIN IMMEDIATE");
   try {
     fn();
     check(db, sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), "COMMIT");

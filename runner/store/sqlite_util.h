@@ -16,6 +16,10 @@ void check(sqlite3* db, int rc, const std::string& what);
 
 // Runs SQL without results (schema, pragmas); throws naming `what`.
 void exec(sqlite3* db, const std::string& sql, const std::string& what);
+// exec, retried on SQLITE_BUSY/LOCKED for ~2 minutes on top of the busy timeout: for statements
+// that take the database lock, where SQLite may return BUSY without waiting (BEGIN IMMEDIATE during
+// a WAL recovery; switching a brand-new file to WAL while another process does the same).
+void exec_when_free(sqlite3* db, const std::string& sql, const std::string& what);
 
 class Stmt {
  public:
