@@ -9,7 +9,7 @@
 //   bench_train [--presets mobillama-0.5b,large-base] [--precisions fp32,bf16] [--steps 5]
 //               [--batch 8] [--seq 256] [--threads 0] [--stock-runtime] [--rounds 3]
 //               [--refs eager-1.13,eager-2,compile-2 | --no-ref] [--python /usr/bin/python3]
-//               [--torch2 third_party/torch2] [--python2 python3] [--ref-env "OPENBLAS_CORETYPE=SkylakeX"]
+//               [--torch2 third_party/torch2] [--torch2-python python3] [--ref-env "OPENBLAS_CORETYPE=SkylakeX"]
 //               [--trace FILE.json]   (chrome trace of one extra step per run, LibTorch's legacy profiler)
 // Each row alternates ours and every reference `rounds` times and reports the medians: this
 // machine's speed drifts by tens of percent over minutes, so one back-to-back pair can mislead.
@@ -46,7 +46,7 @@ struct Args {
   bool runtime = true;
   std::string trace;
   std::string python = "/usr/bin/python3";  // Debian's, with python3-torch 1.13
-  std::string python2 = "python3";          // any CPython 3.11 for the wheel in --torch2
+  std::string torch2_python = "python3";    // any CPython 3.11 for the wheel in --torch2
   std::string torch2 = std::string(SHARELAB_SOURCE_DIR) + "/third_party/torch2";
   std::string ref_script = std::string(SHARELAB_SOURCE_DIR) + "/../shared/bench/ref_llama.py";
 };
@@ -54,7 +54,7 @@ struct Args {
 // The command line running reference `name` (ref_llama.py's arguments follow it).
 std::string reference_command(const Args& a, const std::string& name) {
   const std::string env = a.ref_env.empty() ? "" : a.ref_env + " ";
-  const std::string torch2 = "PYTHONPATH=" + a.torch2 + " " + env + a.python2 + " ";
+  const std::string torch2 = "PYTHONPATH=" + a.torch2 + " " + env + a.torch2_python + " ";
   if (name == "eager-1.13") return env + a.python + " " + a.ref_script;
   if (name == "eager-2") return torch2 + a.ref_script;
   if (name == "compile-2")
@@ -87,7 +87,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--no-ref") a.refs.clear();
     else if (k == "--refs") a.refs = split(val());
     else if (k == "--torch2") a.torch2 = val();
-    else if (k == "--python2") a.python2 = val();
+    else if (k == "--torch2-python") a.torch2_python = val();
     else if (k == "--stock-runtime") a.runtime = false;
     else if (k == "--python") a.python = val();
     else if (k == "--ref") a.ref_script = val();

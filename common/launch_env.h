@@ -8,24 +8,22 @@
 
 namespace sharelab {
 
-// LOCAL_RANK: this process's index among those on its node (torchrun sets it); 0 when unset.
-inline int local_rank() {
-  const char* v = std::getenv("LOCAL_RANK");
-  if (!v || !*v) return 0;
+// The integer in environment variable `name`, `unset` when it is absent or empty; ConfigError when it
+// is not a whole number >= `min`.
+inline int env_int(const char* name, int unset, int min) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return unset;
   const std::string s = v;
-  if (s.find_first_not_of("0123456789") != std::string::npos || s.size() > 6)
-    throw ConfigError("LOCAL_RANK='" + s + "': expected a non-negative integer (set by torchrun)");
+  if (s.find_first_not_of("0123456789") != std::string::npos || s.size() > 6 || std::stoi(s) < min)
+    throw ConfigError(std::string(name) + "='" + s + "': expected an integer >= " + std::to_string(min) +
+                      " (set by torchrun)");
   return std::stoi(s);
 }
 
+// LOCAL_RANK: this process's index among those on its node (torchrun sets it); 0 when unset.
+inline int local_rank() { return env_int("LOCAL_RANK", 0, 0); }
+
 // WORLD_SIZE: the number of processes of the job (torchrun sets it); 1 when unset.
-inline int world_size() {
-  const char* v = std::getenv("WORLD_SIZE");
-  if (!v || !*v) return 1;
-  const std::string s = v;
-  if (s.find_first_not_of("0123456789") != std::string::npos || s.size() > 6 || std::stoi(s) < 1)
-    throw ConfigError("WORLD_SIZE='" + s + "': expected a positive integer (set by torchrun)");
-  return std::stoi(s);
-}
+inline int world_size() { return env_int("WORLD_SIZE", 1, 1); }
 
 }  // namespace sharelab

@@ -4,7 +4,6 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <fmt/format.h>
-#include <torch/cuda.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -90,8 +89,6 @@ nlohmann::json rounded(const std::vector<double>& v, int decimals) {
   for (double x : v) out.push_back(std::round(x * scale) / scale);
   return out;
 }
-
-void sync(const torch::Device& d) { kernels::compat::synchronize(d); }
 
 }  // namespace
 
@@ -201,7 +198,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   arch::CausalLM model(spec);
   model->to(device, dtype);
   model->eval();
-  sync(device);
+  kernels::compat::synchronize(device);
   r.init_ms = ms_since(t0);
 
   // --- load: the native checkpoint, written first (untimed) ---
@@ -212,7 +209,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   r.checkpoint_bytes = int64_t(fs::file_size(ckpt));
   t0 = Clock::now();
   arch::load_weights(model, ckpt);
-  sync(device);
+  kernels::compat::synchronize(device);
   r.load_ms = ms_since(t0);
   if (!o.keep_checkpoint) fs::remove(ckpt);
   // The load's staging tensors now sit idle in the caching CPU allocator (up to its 4 GiB bound):
@@ -226,11 +223,11 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   if (device.is_cuda()) kernels::compat::reset_cuda_memory_peak(device);
   else reset_rss_high_water();
   for (int64_t i = 0; i < o.warmup; ++i) model->forward(tokens);
-  sync(device);
+  kernels::compat::synchronize(device);
   for (int64_t i = 0; i < o.repeats; ++i) {
     t0 = Clock::now();
     auto logits = model->forward(tokens);  // (B, T, V)
-    sync(device);
+    kernels::compat::synchronize(device);
     r.fwd_ms.push_back(ms_since(t0));
   }
   r.fwd_median_ms = median(r.fwd_ms);
@@ -241,7 +238,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   std::vector<std::vector<double>> per_slot(size_t(spec.n_layers));
   Clock::time_point slot_start;
   model->set_slot_hook([&](int64_t slot, bool begin) {
-    sync(device);
+    kernels::compat::synchronize(device);
     if (begin)
       slot_start = Clock::now();
     else

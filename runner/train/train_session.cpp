@@ -44,7 +44,6 @@ int use_threads(int threads) {
   return n;
 }
 
-
 // The run's model, initialised from its seed (a resume then overwrites the weights).
 arch::CausalLM build_model(const config::RunConfig& run, const torch::Device& device) {
   torch::manual_seed(run.train.seed);
@@ -61,14 +60,13 @@ std::vector<std::pair<std::string, torch::Tensor>> named_parameters(arch::Causal
   return named;
 }
 
-// Rows (R, T + 1) int32 -> int64 on the device. To CUDA: int32 through pinned memory with a
-// non-blocking copy (half the bytes of int64), widened there.
+// Rows (R, T + 1) int32 -> int64 on the device, a copy (b's buffer is reused). To CUDA: int32
+// through pinned memory with a non-blocking copy (half the bytes of int64), widened there.
 torch::Tensor to_tensor(const data::TokenBatch& b, int64_t seq_len, const torch::Device& device) {
   if (b.cols != seq_len + 1)
     throw ConfigError(fmt::format("data rows hold {} tokens but train.seq_len = {} needs {}", b.cols, seq_len, seq_len + 1));
   auto t = torch::from_blob(const_cast<int32_t*>(b.tokens.data()), {b.rows, b.cols}, torch::kInt32);
-  if (device.is_cuda()) return kernels::compat::to_device(t, device).to(torch::kInt64);
-  return t.to(torch::kInt64);  // (R, T + 1), a copy: b's buffer is reused
+  return kernels::compat::to_device(t, device).to(torch::kInt64);  // (R, T + 1)
 }
 
 }  // namespace
