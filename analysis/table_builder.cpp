@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <stdexcept>
 
 #include "arch/accounting.h"
 #include "arch/cost_model.h"
@@ -79,8 +80,67 @@ Value eval_value(const RunData& r, const std::string& arg) {
   return {best->value, "", run_provenance(r)};
 }
 
-Value project_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what,
+// project:WHAT[:KEY=VALUE,...]. The keys configure the data-parallel projection (dp_* and the step
+// terms): batch = global batch in rows of `seq` tokens (required), per_node = devices per node
+// (default 8), net_gbps = inter-node bandwidth per node in Gb/s (required when the devices span
+// nodes), grad = fp32|bf16 (the dtype all-reduced, default fp32), flash = 1|0 (activation memory,
+// default 1).
+struct DpParams {
+  int64_t batch = 0;
+  int per_node = 8;
+  double net_gbps = 0;
+  std::string grad = "fp32";
+  bool flash = true;
+};
+
+DpParams parse_dp_params(const TableSpec& t, const ColumnSpec& c, const std::string& params) {
+  DpParams d;
+  const auto fail = [&](const std::string& why) {
+    throw ConfigError(t.path + ": column '" + c.label + "': " + c.value + ": " + why +
+                      " (keys: batch, per_node, net_gbps, grad, flash)");
+  };
+  const auto number = [&](const std::string& k, const std::string& v) {
+    try {
+      size_t used = 0;
+      const double x = std::stod(v, &used);
+      if (used != v.size() || !(x > 0)) fail(k + " = '" + v + "' is not a positive number");
+      return x;
+    } catch (const std::logic_error&) {
+      fail(k + " = '" + v + "' is not a positive number");
+    }
+    return 0.0;
+  };
+  const auto whole = [&](const std::string& k, const std::string& v) {
+    const double x = number(k, v);
+    if (x != std::floor(x)) fail(k + " = '" + v + "' is not a whole number");
+    return x;
+  };
+  if (params.empty()) return d;
+  for (const auto& kv : split(params, ',')) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos) fail("'" + kv + "' is not KEY=VALUE");
+    const std::string k = kv.substr(0, eq), v = kv.substr(eq + 1);
+    if (k == "batch")
+      d.batch = int64_t(whole(k, v));
+    else if (k == "per_node")
+      d.per_node = int(whole(k, v));
+    else if (k == "net_gbps")
+      d.net_gbps = number(k, v);
+    else if (k == "grad")
+      d.grad = v;
+    else if (k == "flash" && (v == "0" || v == "1"))
+      d.flash = v == "1";
+    else
+      fail("unknown or bad '" + kv + "'");
+  }
+  return d;
+}
+
+Value project_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& arg,
                     const DbView& view, const BuildOptions& opt) {
+  const auto colon = arg.find(':');
+  const std::string what = arg.substr(0, colon);
+  const std::string params = colon == std::string::npos ? "" : arg.substr(colon + 1);
   const arch::ModelSpec s = preset_spec(t, row);
   const arch::Accelerator& acc = arch::accelerator_by_name(c.accelerator);
   if (what == "state_gb") {
@@ -105,12 +165,49 @@ Value project_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c,
     mfu = calibrated_mfu(view, c.accelerator, how);
   }
   if (c.tokens <= 0) throw ConfigError(t.path + ": column '" + c.label + "': project: needs tokens > 0");
-  const arch::Projection p = arch::project_training(s, c.seq, c.tokens, acc, mfu, c.devices);
-  std::string prov = fmt::format("projected: {} x {} at MFU {:.2f} ({}), {} tokens, seq {}", c.devices, acc.label, mfu,
-                                 how, short_count(c.tokens), c.seq);
-  if (what == "gpu_hours") return {p.device_hours, "", prov};
-  if (what == "days") return {p.wall_s / 86400.0, "", prov};
-  throw ConfigError(t.path + ": column '" + c.label + "': unknown project:" + what + " (gpu_hours, days, state_gb)");
+  if (what == "gpu_hours" || what == "days") {
+    const arch::Projection p = arch::project_training(s, c.seq, c.tokens, acc, mfu, c.devices);
+    std::string prov = fmt::format("projected: {} x {} at MFU {:.2f} ({}), {} tokens, seq {}", c.devices, acc.label,
+                                   mfu, how, short_count(c.tokens), c.seq);
+    if (what == "gpu_hours") return {p.device_hours, "", prov};
+    return {p.wall_s / 86400.0, "", prov};
+  }
+  // Data parallelism: compute + the terms that scale with unique parameters (arch/cost_model.h).
+  const DpParams d = parse_dp_params(t, c, params);
+  arch::DataParallelOptions o;
+  o.seq = c.seq;
+  o.global_batch = d.batch;
+  o.n_devices = c.devices;
+  o.devices_per_node = d.per_node;
+  o.internode_bytes_per_s = d.net_gbps * 1e9 / 8.0;
+  o.mfu = mfu;
+  o.grad_dtype = d.grad;
+  o.flash_attention = d.flash;
+  arch::StepTime st;
+  try {
+    st = arch::project_data_parallel(s, c.tokens, acc, o);
+  } catch (const ConfigError& e) {
+    throw ConfigError(t.path + ": column '" + c.label + "': " + e.what());
+  }
+  const int nodes = (c.devices + d.per_node - 1) / d.per_node;
+  const std::string prov = fmt::format(
+      "projected: data parallel on {} x {} ({} node{} of {}{}), ring all-reduce of {} gradients at {:.0f} GB/s bus "
+      "bandwidth, global batch {} x seq {}, compute at MFU {:.2f} ({}), AdamW, {} tokens",
+      c.devices, acc.label, nodes, nodes == 1 ? "" : "s", d.per_node,
+      nodes > 1 ? fmt::format(", {:.0f} Gb/s per node", d.net_gbps) : std::string(", NVLink"), d.grad,
+      st.bus_bytes_per_s / 1e9, d.batch, c.seq, mfu, how, short_count(c.tokens));
+  if (what == "dp_gpu_hours") return {st.device_hours, "", prov};
+  if (what == "dp_days") return {st.wall_s / 86400.0, "", prov};
+  if (what == "step_ms") return {st.step_s * 1e3, "", prov};
+  if (what == "allreduce_ms") return {st.allreduce_s * 1e3, "", prov};
+  if (what == "exposed_allreduce_ms") return {st.allreduce_exposed_s * 1e3, "", prov};
+  if (what == "optimizer_ms") return {st.optimizer_s * 1e3, "", prov};
+  if (what == "max_micro_batch") return {double(st.max_micro_batch), "", prov};
+  if (what == "accumulation_steps") return {double(st.accumulation_steps), "", prov};
+  if (what == "dp_mfu") return {st.mfu_implied, "", prov};
+  throw ConfigError(t.path + ": column '" + c.label + "': unknown project:" + what +
+                    " (gpu_hours, days, state_gb, dp_gpu_hours, dp_days, step_ms, allreduce_ms, exposed_allreduce_ms, "
+                    "optimizer_ms, max_micro_batch, accumulation_steps, dp_mfu)");
 }
 
 Value profile_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what,
