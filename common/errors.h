@@ -14,6 +14,9 @@ struct ConfigError : std::runtime_error {
 // Exit codes shared by every executable.
 constexpr int kExitUsage = 2;
 constexpr int kExitRuntime = 1;
+// Stopped by SIGTERM/SIGUSR1 (Slurm preemption, the time limit) after writing a checkpoint:
+// EX_TEMPFAIL, "run the same command again" (the emitted sbatch scripts requeue on it).
+constexpr int kExitRequeue = 75;
 
 }  // namespace sharelab
 

@@ -14,14 +14,19 @@
 
 #include "common/errors.h"
 #include "common/cli.h"
+#include "common/launch_env.h"
 #include "runner/data/manifest.h"
 #include "runner/data/sha256.h"
+#include "common/stop_signal.h"
 #include "runner/commands.h"
+#include "runner/dist/job.h"
+#include "runner/dist_flags.h"
 #include "runner/store/results_store.h"
 #include "runner/sweep/expand.h"
 #include "runner/profile/profiler.h"
 #include "runner/sweep/plan.h"
 #include "runner/config/run_row.h"
+#include "runner/sweep/slurm_script.h"
 #include "runner/sweep/sweep_file.h"
 #include "runner/train/trainer.h"
 #include "runner/data/prepare.h"
@@ -32,6 +37,9 @@ namespace sharelab::runner {
 namespace {
 
 namespace fs = std::filesystem;
+
+// How long the other ranks wait for rank 0's decisions (data preparation, evaluation between runs).
+constexpr std::chrono::hours kLongWait{24};
 
 // The run's [profile] section: Table 11 latencies of the run's model at the run's own scale (a
 // paper-scale sweep profiles the full-size model), once per dtype, into the profiles table.
@@ -138,6 +146,8 @@ int cmd_sweep(const Args& args) {
   std::string file, db, results, scale_name, tasks_dir;
   std::vector<std::string> sets, only;
   bool dry_run = false, no_progress = false;
+  std::string slurm_dir;
+  sweep::SlurmOptions slurm;
   opts.add_options()("file", po::value(&file)->required(), "sweep TOML (configs/*.toml)")(
       "dry-run", po::bool_switch(&dry_run), "print the plan (runs, params, tokens, status, projected time); train nothing")(
       "only", po::value(&only)->composing(), "run only these names (comma-separated or repeated; a [[run]] name selects "
@@ -147,7 +157,22 @@ int cmd_sweep(const Args& args) {
       "tasks-dir", po::value(&tasks_dir), "benchmark files for [eval] (same as --set eval.tasks_dir=DIR)")(
       "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
       "results", po::value(&results)->default_value("results"), "runs go to RESULTS/runs/<run_id>/")(
-      "no-progress", po::bool_switch(&no_progress), "no progress lines on stderr (data, training, evaluation)");
+      "no-progress", po::bool_switch(&no_progress), "no progress lines on stderr (data, training, evaluation)")(
+      "emit-slurm", po::value(&slurm_dir), "write DIR/<run>.sbatch per run (srun, one task per GPU, --only that run, "
+                                           "requeue on preemption, logs per rank in DIR/logs) and DIR/submit_all.sh; "
+                                           "print the plan, train nothing")(
+      "nodes", po::value(&slurm.nodes)->default_value(1), "nodes per run (--emit-slurm; with --dry-run: the plan of "
+                                                          "such a job, world = nodes x gpus-per-node)")(
+      "gpus-per-node", po::value(&slurm.gpus_per_node)->default_value(8),
+      "with --emit-slurm or --nodes: GPUs = tasks per node (0: CPU nodes, one task each); on GPUs every run gets "
+      "--set train.device=\"cuda\" unless a --set gives train.device")(
+      "cpus-per-task", po::value(&slurm.cpus_per_task)->default_value(8), "--emit-slurm: CPUs per task")(
+      "time", po::value(&slurm.time)->default_value("48:00:00"),
+      "--emit-slurm: time limit per job; 600 s before it the runner checkpoints, exits 75 and the job requeues")(
+      "partition", po::value(&slurm.partition), "--emit-slurm: Slurm partition (default: the cluster's)")(
+      "account", po::value(&slurm.account), "--emit-slurm: Slurm account (default: yours)");
+  DistFlags dist_flags;
+  add_dist_flags(opts, dist_flags);
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
@@ -155,9 +180,16 @@ int cmd_sweep(const Args& args) {
   for (const auto& a : args)
     if (a == "--profile" || a.rfind("--profile=", 0) == 0)
       throw ConfigError("runner sweep: --profile is now --scale (e.g. --scale cpu: configs/scales/cpu.toml)");
-  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--set key=value ...] [--scale NAME]",
+  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--set key=value ...] [--scale NAME] "
+                     "[--emit-slurm DIR --nodes N --gpus-per-node G]",
                      opts, pos, args, vm))
     return 0;
+  // With --emit-slurm, --nodes or --gpus-per-node the plan is a Slurm job's: nodes x GPUs per node ranks.
+  const bool slurm_job = vm.count("emit-slurm") || !vm["nodes"].defaulted() || !vm["gpus-per-node"].defaulted();
+  slurm.dir = slurm_dir;
+  slurm.sets = sets;
+  if (slurm_job) sweep::check_slurm_options(slurm);
+  if (vm.count("emit-slurm")) dry_run = true;  // writes scripts: no database, no training
 
   const sweep::SweepFile sf = sweep::load_sweep(file);
   sweep::ExpandOptions eo;
@@ -166,58 +198,121 @@ int cmd_sweep(const Args& args) {
   if (!tasks_dir.empty())  // a TOML literal string, so that no path reads as a number or a date
     eo.sets.push_back("eval.tasks_dir=" + (tasks_dir.find('\'') == std::string::npos ? "'" + tasks_dir + "'" : tasks_dir));
   eo.only = split_commas(only);
+  if (const auto device = slurm_job ? sweep::slurm_device_set(slurm) : ""; !device.empty()) eo.sets.push_back(device);
   const auto runs = sweep::expand_sweep(sf, eo);
 
+  // Data parallel: every rank runs this command; rank 0 prints, prepares data, owns the database and
+  // decides each run (the others follow its decisions through the job's store), evaluates and profiles.
+  const LaunchEnv launch = read_launch_env();
+  const bool speaks = launch.rank == 0;
   // A dry run never creates a database; it reads one when it exists.
   std::unique_ptr<store::ResultsStore> store;
-  if (!dry_run || fs::exists(db)) {
+  if (speaks && (!dry_run || fs::exists(db))) {
     if (auto parent = fs::path(db).parent_path(); !parent.empty()) fs::create_directories(parent);
     store = std::make_unique<store::ResultsStore>(db);
   }
-  const auto rows = sweep::make_plan(runs, store.get());
+  const int world = slurm_job ? slurm.world() : sharelab::world_size();
+  const auto rows = sweep::make_plan(runs, store.get(), world);
   const std::string scale = runs.empty() ? sf.scale : runs.front().config.scale;
-  sweep::print_plan(std::cout, sf.name, scale, rows);
+  if (speaks) sweep::print_plan(std::cout, sf.name, scale, rows, world);
   std::cout.flush();
+  if (vm.count("emit-slurm")) {
+    slurm.runner = fs::canonical("/proc/self/exe").string();
+    slurm.workdir = fs::current_path().string();
+    slurm.sweep_file = file;
+    if (!scale_name.empty()) slurm.args.insert(slurm.args.end(), {"--scale", scale_name});
+    for (const auto& s : sets) slurm.args.insert(slurm.args.end(), {"--set", s});
+    if (vm.count("tasks-dir")) slurm.args.insert(slurm.args.end(), {"--tasks-dir", tasks_dir});
+    if (!vm["db"].defaulted()) slurm.args.insert(slurm.args.end(), {"--db", db});
+    if (!vm["results"].defaulted()) slurm.args.insert(slurm.args.end(), {"--results", results});
+    if (no_progress) slurm.args.push_back("--no-progress");
+    std::set<std::string> finished;
+    for (const auto& r : rows)
+      if (r.status == "finished") finished.insert(r.run_id);
+    const auto scripts = sweep::write_slurm_scripts(runs, slurm, finished);
+    const fs::path dir = fs::absolute(slurm_dir).lexically_normal();
+    std::cout << fmt::format("slurm: {} script(s) in {} ({} node(s) x {} task(s) each, world {}); submit them with "
+                             "{}; logs in {}\n",
+                             scripts.size(), dir.string(), slurm.nodes, slurm.tasks_per_node(), slurm.world(),
+                             (dir / "submit_all.sh").string(), (dir / "logs").string());
+    return 0;
+  }
   if (dry_run) return 0;
 
-  prepare_missing_data(rows, !no_progress);
+  install_stop_handlers();
+  dist::Comm* comm = nullptr;
+  for (const auto& row : rows)  // the job runs on the first pending run's device
+    if (row.status != "finished") {
+      comm = join_job(row.run.config.train.device, dist_flags);
+      break;
+    }
+  // Rank 0's word on what happens next; the others wait for it (data preparation, evaluation).
+  auto decided = [&](const std::string& what) { return comm ? comm->share(what, kLongWait) : what; };
+  std::string prepared = "ok";
+  if (speaks) {
+    try {
+      prepare_missing_data(rows, !no_progress);
+    } catch (const std::exception& e) {
+      prepared = e.what();
+      decided("error");
+      throw;
+    }
+  }
+  if (decided(prepared) != "ok") throw ConfigError("sweep: rank 0 could not prepare the data (its error says why)");
   // Every run's data is checked before the first one trains: a mistake fails the sweep at once and
   // leaves no run row behind.
   for (const auto& row : rows)
-    if (row.status != "finished") train::check_run_inputs(row.run.config);
+    if (row.status != "finished") train::check_run_inputs(row.run.config, world);
   int trained = 0, skipped = 0, failed = 0;
   for (const auto& row : rows) {
     const config::RunConfig& rc = row.run.config;
-    if (store->is_finished(row.run_id)) {  // re-read: another process may have finished it meanwhile
-      std::cerr << fmt::format("sweep: {} ({}) finished already, skipped\n", rc.name, row.run_id);
+    // Re-read: another process may have finished it meanwhile.
+    if (decided(speaks && store->is_finished(row.run_id) ? "skip" : "train") == "skip") {
+      if (speaks) std::cerr << fmt::format("sweep: {} ({}) finished already, skipped\n", rc.name, row.run_id);
       ++skipped;
       continue;
     }
-    std::cerr << fmt::format("sweep: {} ({}) {}\n", rc.name, row.run_id,
-                             row.status == "partial" ? "resuming" : "starting");
-    store->begin_run(config::make_run_row(rc));
+    if (speaks) {
+      std::cerr << fmt::format("sweep: {} ({}) {}\n", rc.name, row.run_id,
+                               row.status == "partial" ? "resuming" : "starting");
+      store->begin_run(config::make_run_row(rc, world));
+    }
     train::TrainOptions to;
     to.run_dir = (fs::path(results) / "runs" / row.run_id).string();
     to.store = store.get();
     to.resume = true;
     to.progress = !no_progress;
+    to.comm = comm;
+    to.bucket_bytes = dist_flags.bucket_mb * 1024 * 1024;
     try {
       const train::TrainResult r = train::train_run(rc, to);
+      if (r.preempted) {  // the checkpoint is written; the same command resumes it
+        if (speaks) std::cerr << fmt::format("sweep: {} stopped on a signal at step {}; exit {} (requeue)\n", rc.name,
+                                             r.steps, kExitRequeue);
+        dist::end_job();
+        return kExitRequeue;
+      }
+      ++trained;
+      if (!speaks) continue;
       store->finish_run(row.run_id, r.finished ? "finished" : "failed");
       std::cerr << fmt::format("sweep: {} done: {} steps, final train loss {:.4f}, val loss {:.4f}, {:.0f} tok/s\n",
                                rc.name, r.steps, r.final_train_loss, r.final_val_loss, r.tokens_per_s);
-      ++trained;
       if (r.finished && !evaluate_finished(rc, to.run_dir, *store, !no_progress)) ++failed;
       if (r.finished) profile_finished(rc, results, *store);
     } catch (const ConfigError&) {
-      store->finish_run(row.run_id, "failed");
+      if (store) store->finish_run(row.run_id, "failed");
       throw;  // a config or data mistake: every later run would hit it too
+    } catch (const dist::PeerFailure&) {
+      if (store) store->finish_run(row.run_id, "failed");
+      throw;  // the job is broken: no later run can train
     } catch (const std::exception& e) {
-      store->finish_run(row.run_id, "failed");
-      std::cerr << fmt::format("sweep: {} failed: {}\n", rc.name, e.what());
+      if (store) store->finish_run(row.run_id, "failed");
+      if (speaks) std::cerr << fmt::format("sweep: {} failed: {}\n", rc.name, e.what());
       ++failed;
     }
   }
+  dist::end_job();
+  if (!speaks) return failed ? kExitRuntime : 0;
   std::cout << fmt::format("sweep {}: {} trained, {} already finished, {} failed\nresults: {} (runs table, sweep '{}'); "
                            "run directories under {}\n",
                            sf.name, trained, skipped, failed, store->path(), sf.name,

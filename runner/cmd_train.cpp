@@ -12,7 +12,11 @@
 #include "common/errors.h"
 #include "arch/registry.h"
 #include "common/cli.h"
+#include "common/launch_env.h"
+#include "common/stop_signal.h"
 #include "runner/commands.h"
+#include "runner/dist/job.h"
+#include "runner/dist_flags.h"
 #include "runner/store/results_store.h"
 #include "runner/train/run_json.h"
 #include "runner/config/config_fields.h"
@@ -32,6 +36,7 @@ struct RecordFlags {
   std::string runs_dir, db;
   bool no_db = false, no_progress = false;
   double stop_after_tokens = 0;
+  DistFlags dist;
 };
 
 void add_record_flags(po::options_description& opts, RecordFlags& f, const char* runs_dir_help) {
@@ -41,17 +46,21 @@ void add_record_flags(po::options_description& opts, RecordFlags& f, const char*
       "stop-after-tokens", po::value(&f.stop_after_tokens)->default_value(0),
       "stop after the first checkpoint at or past this many tokens (not a finished run; tests)")(
       "no-progress", po::bool_switch(&f.no_progress), "no progress lines on stderr (checkpoint and validation lines stay)");
+  add_dist_flags(opts, f.dist);
 }
 
 // Train (or resume) `rc` in `run_dir`, recording it in the flags' database unless --no-db.
 int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const RecordFlags& f) {
   const std::string db = f.no_db ? "" : f.db;
-  train::check_run_inputs(rc);  // a refused run leaves no row behind
+  train::check_run_inputs(rc, world_size());  // a refused run leaves no row behind
+  install_stop_handlers();
+  dist::Comm* comm = join_job(rc.train.device, f.dist);
+  const bool speaks = !comm || comm->rank() == 0;  // rank 0 records the run and prints its result
   std::unique_ptr<store::ResultsStore> store;
-  if (!db.empty()) {
+  if (!db.empty() && speaks) {
     if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
     store = std::make_unique<store::ResultsStore>(db);
-    store->begin_run(config::make_run_row(rc));
+    store->begin_run(config::make_run_row(rc, comm ? comm->world() : 1));
   }
   train::TrainOptions opt;
   opt.run_dir = run_dir;
@@ -59,6 +68,8 @@ int train_and_record(const config::RunConfig& rc, const std::string& run_dir, co
   opt.resume = true;
   opt.stop_after_tokens = f.stop_after_tokens;
   opt.progress = !f.no_progress;
+  opt.comm = comm;
+  opt.bucket_bytes = f.dist.bucket_mb * 1024 * 1024;
   train::TrainResult r;
   try {
     r = train::train_run(rc, opt);
@@ -67,13 +78,15 @@ int train_and_record(const config::RunConfig& rc, const std::string& run_dir, co
     throw;
   }
   if (store && r.finished) store->finish_run(rc.run_id(), "finished");
+  dist::end_job();
+  if (!speaks) return r.preempted ? kExitRequeue : 0;
   fmt::print("run {} {}: steps {} tokens {:.6g} epochs {:.3f} tokens/s {:.1f}\n", rc.run_id(),
              r.finished ? "finished" : "stopped", r.steps, r.tokens, r.epochs, r.tokens_per_s);
   fmt::print("final_train_loss {:.17g}\n", r.final_train_loss);
   if (r.final_val_loss > 0) fmt::print("final_val_loss {:.17g}\n", r.final_val_loss);
   fmt::print("checkpoint {}\nrun_dir {}\n", r.final_checkpoint, run_dir);
   if (store) fmt::print("results {}\n", store->path());
-  return 0;
+  return r.preempted ? kExitRequeue : 0;
 }
 
 }  // namespace

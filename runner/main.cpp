@@ -10,6 +10,8 @@
 #include "common/errors.h"
 #include "kernels/cpu_runtime.h"
 #include "runner/commands.h"
+#include "runner/dist/job.h"
+#include "runner/local_launch.h"
 
 namespace {
 
@@ -37,7 +39,9 @@ const std::vector<Command> kCommands = {
 
 void usage(std::ostream& out) {
   out << "usage: runner COMMAND [options]   (runner COMMAND --help)\n"
-         "       runner --sweep FILE.toml [--dry-run] [--only NAME] [--set key=value ...]\n\ncommands:\n";
+         "       runner --sweep FILE.toml [--dry-run] [--only NAME] [--set key=value ...]\n"
+         "data parallel: torchrun --no-python --nproc-per-node N runner train ...; srun runner ...; or\n"
+         "               runner train|resume|sweep ... --nproc N (N local ranks)\n\ncommands:\n";
   for (const auto& c : kCommands) out << fmt::format("  {:<11} {}\n", c.name, c.summary);
 }
 
@@ -50,6 +54,25 @@ int main(int argc, char** argv) {
     return args.empty() ? sharelab::kExitUsage : 0;
   }
   if (args[0] == "--sweep") args[0] = "sweep";
+  // A failed rank of a data-parallel job tells the others (they name it), and says which it is.
+  auto report = [](const std::exception& e) {
+    std::string where;
+    if (auto* job = sharelab::dist::job()) {
+      job->report_error(e.what());
+      where = fmt::format("[rank {} of {}] ", job->rank(), job->world());
+    }
+    std::cerr << "runner: error: " << where << e.what() << "\n";
+  };
+  try {
+    if (args[0] == "train" || args[0] == "resume" || args[0] == "sweep")
+      if (const int n = take_nproc(args); n > 1) return launch_local(n, args);
+  } catch (const sharelab::ConfigError& e) {
+    report(e);
+    return sharelab::kExitUsage;
+  } catch (const std::exception& e) {
+    report(e);
+    return sharelab::kExitRuntime;
+  }
   sharelab::kernels::configure_cpu_runtime();  // before any tensor
   try {
     std::vector<std::string> names;
@@ -59,10 +82,10 @@ int main(int argc, char** argv) {
     }
     throw sharelab::ConfigError(fmt::format("unknown command '{}'; known: {}", args[0], fmt::join(names, ", ")));
   } catch (const sharelab::ConfigError& e) {
-    std::cerr << "runner: error: " << e.what() << "\n";
+    report(e);
     return sharelab::kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "runner: error: " << e.what() << "\n";
+    report(e);
     return sharelab::kExitRuntime;
   }
 }

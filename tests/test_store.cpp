@@ -200,11 +200,11 @@ TEST_CASE("file round trip, reopen, and migration from an empty v0 file") {
   CHECK(raw_user_version(db) == 0);
   {
     ResultsStore s(db.string());
-    CHECK(s.schema_version() == 1);
+    CHECK(s.schema_version() == 2);
     s.begin_run(make_run("x"));
     s.put_scalars("x", {{"k", 7}});
   }
-  CHECK(raw_user_version(db) == 1);
+  CHECK(raw_user_version(db) == 2);
   ResultsStore s(db.string());  // reopening migrates nothing and keeps the rows
   REQUIRE(s.find_run("x"));
   CHECK(s.scalars("x")["k"] == 7);
@@ -226,7 +226,31 @@ TEST_CASE("a database newer than this build is refused with the file and both ve
   }
   CHECK(msg.find(db.string()) != std::string::npos);
   CHECK(msg.find("version 7") != std::string::npos);
-  CHECK(msg.find("this build's 1") != std::string::npos);
+  CHECK(msg.find("this build's 2") != std::string::npos);
+}
+
+TEST_CASE("runs.world_size: stored per attempt; a v1 database gains it (1 for its runs)") {
+  fs::path d = fresh_dir("world");
+  fs::path db = d / "w.db";
+  {
+    ResultsStore s(db.string());
+    auto r = make_run("dp");
+    r.world_size = 4;
+    s.begin_run(r);
+    REQUIRE(s.find_run("dp"));
+    CHECK(s.find_run("dp")->world_size == 4);
+    s.begin_run(make_run("one"));
+  }
+  // Back to v1's layout, as a database written before data parallelism.
+  sqlite3* raw = nullptr;
+  sqlite3_open(db.c_str(), &raw);
+  REQUIRE(sqlite3_exec(raw, "ALTER TABLE runs DROP COLUMN world_size; PRAGMA user_version = 1", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  ResultsStore s(db.string());
+  CHECK(s.schema_version() == 2);
+  CHECK(s.find_run("dp")->world_size == 1);
+  CHECK(s.find_run("one")->world_size == 1);
 }
 
 TEST_CASE("a process killed inside a write transaction leaves no row") {

@@ -39,9 +39,9 @@ TEST_CASE("every configs/*.toml dry-runs cleanly at its own scale and under ever
       std::vector<PlannedRun> runs;
       CHECK_NOTHROW(runs = expand(f.string(), o));
       CHECK(!runs.empty());
-      const auto plan = make_plan(runs, nullptr);
+      const auto plan = make_plan(runs, nullptr, 1);
       std::ostringstream out;
-      print_plan(out, "x", scale, plan);
+      print_plan(out, "x", scale, plan, 1);
       CHECK(out.str().find("projected") != std::string::npos);
       for (const auto& r : plan) {
         CHECK(r.status == "new");

@@ -87,7 +87,7 @@ TEST_CASE("CUDA helpers: errors without a GPU, real numbers with one") {
   CHECK(peak.reserved_peak >= peak.allocated_peak);
 }
 
-TEST_CASE("LOCAL_RANK and WORLD_SIZE: unset is 0 and 1, numbers are read, anything else is a ConfigError") {
+TEST_CASE("LOCAL_RANK: unset is 0, numbers are read, anything else is a ConfigError") {
   ::unsetenv("LOCAL_RANK");
   CHECK(local_rank() == 0);
   ::setenv("LOCAL_RANK", "3", 1);
@@ -97,11 +97,4 @@ TEST_CASE("LOCAL_RANK and WORLD_SIZE: unset is 0 and 1, numbers are read, anythi
   ::setenv("LOCAL_RANK", "two", 1);
   CHECK_THROWS_WITH_AS(local_rank(), doctest::Contains("LOCAL_RANK='two'"), ConfigError);
   ::unsetenv("LOCAL_RANK");
-  ::unsetenv("WORLD_SIZE");
-  CHECK(world_size() == 1);
-  ::setenv("WORLD_SIZE", "8", 1);
-  CHECK(world_size() == 8);
-  ::setenv("WORLD_SIZE", "0", 1);
-  CHECK_THROWS_AS(world_size(), ConfigError);
-  ::unsetenv("WORLD_SIZE");
 }

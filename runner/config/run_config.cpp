@@ -7,7 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <thread>
+
+#include "common/errors.h"
 
 #include "common/stable_hash.h"
 #include "runner/config/config_fields.h"
@@ -21,6 +24,18 @@ int64_t TrainConfig::steps() const {
 int64_t TrainConfig::accumulation() const {
   const int64_t row_tokens = micro_batch * seq_len;
   return row_tokens > 0 ? global_batch_tokens / row_tokens : 0;
+}
+
+TrainConfig::Shape TrainConfig::shape(int world) const {
+  const int64_t rows = seq_len > 0 ? global_batch_tokens / seq_len : 0;  // rows per optimizer step, all ranks
+  if (world < 1 || rows % world != 0 || micro_batch < 1)
+    throw ConfigError(fmt::format("train.global_batch_tokens = {} is {} rows of train.seq_len {}: they do not divide "
+                                  "among {} data-parallel ranks (pick a world size that divides {})",
+                                  global_batch_tokens, rows, seq_len, world, rows));
+  const int64_t per_rank = rows / world;
+  int64_t micro = std::min(micro_batch, per_rank);
+  while (per_rank % micro != 0) --micro;
+  return {world, micro, per_rank / micro};
 }
 
 // nlohmann::json keeps object keys in a std::map (sorted) and dump() writes no whitespace and each

@@ -41,7 +41,21 @@ struct TrainConfig {
 
   int64_t steps() const;                     // tokens / global_batch_tokens, rounded down
   int64_t accumulation() const;              // global_batch_tokens / (micro_batch x seq_len)
+  // The step's shape on `world` data-parallel ranks; ConfigError when the batch's rows do not
+  // divide among them.
+  struct Shape;
+  Shape shape(int world) const;
   int threads_or_cores() const;              // threads, or all cores when 0
+};
+
+// One optimizer step on `world` ranks: each rank runs `accum` micro-batches of `micro` rows, so
+// micro x accum x world x seq_len = global_batch_tokens whatever the world size. micro is the
+// largest row count <= train.micro_batch that divides the rank's share (micro_batch is a memory
+// bound; the update is the same sum of per-row gradients at any split).
+struct TrainConfig::Shape {
+  int world = 1;
+  int64_t micro = 0;
+  int64_t accum = 0;
 };
 
 struct DataConfig {

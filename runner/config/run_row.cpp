@@ -39,7 +39,7 @@ std::string git_commit() {
   return head;
 }
 
-store::RunRow make_run_row(const RunConfig& rc) {
+store::RunRow make_run_row(const RunConfig& rc, int world_size) {
   store::RunRow r;
   r.run_id = rc.run_id();
   r.sweep = rc.sweep;
@@ -54,6 +54,7 @@ store::RunRow make_run_row(const RunConfig& rc) {
   r.host = host_name();
   r.device = rc.train.device;
   r.threads = rc.train.threads_or_cores();
+  r.world_size = world_size;
   r.status = "running";
   r.started_at = now_iso();
   return r;

@@ -13,7 +13,8 @@ std::string now_iso();     // "2026-11-23T05:00:00Z"
 std::string host_name();
 std::string git_commit();  // HEAD of the working directory's checkout, "+dirty" with local changes; "" outside git
 
-// Status "running", started now; threads = train.threads or all cores when 0.
-store::RunRow make_run_row(const RunConfig& rc);
+// Status "running", started now; threads = train.threads or all cores when 0; world_size: the
+// data-parallel ranks training it.
+store::RunRow make_run_row(const RunConfig& rc, int world_size = 1);
 
 }  // namespace sharelab::config

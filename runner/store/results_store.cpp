@@ -18,12 +18,12 @@ constexpr int kBusyTimeoutMs = 30000;
 
 const char* kRunColumns =
     "run_id, sweep, name, preset, scheme, scale, config_json, config_hash, geometry, git_commit, host, device, "
-    "threads, status, started_at, finished_at";
+    "threads, status, started_at, finished_at, world_size";
 
 RunRow read_run(const sql::Stmt& st) {
   auto t = [&](int c) { return st.text(c); };
   return {t(0), t(1), t(2),  t(3),  t(4),  t(5),  t(6),  t(7),  t(8),
-          t(9), t(10), t(11), int(st.integer(12)), t(13), t(14), t(15)};  // the columns of kRunColumns
+          t(9), t(10), t(11), int(st.integer(12)), t(13), t(14), t(15), int(st.integer(16))};  // kRunColumns
 }
 
 // Writes rows in one transaction; bind(st, row) binds one row's values to the statement.
@@ -86,13 +86,13 @@ void ResultsStore::begin_run(const RunRow& r) {
     // A resumed run keeps its first started_at; everything else describes the current attempt.
     sql::Stmt st(db_,
                  "INSERT INTO runs (run_id, sweep, name, preset, scheme, scale, config_json, config_hash, geometry, "
-                 "git_commit, host, device, threads, status, started_at, finished_at) "
-                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,'') "
+                 "git_commit, host, device, threads, status, started_at, finished_at, world_size) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,'running',?,'',?) "
                  "ON CONFLICT(run_id) DO UPDATE SET sweep=excluded.sweep, name=excluded.name, "
                  "preset=excluded.preset, scheme=excluded.scheme, scale=excluded.scale, "
                  "config_json=excluded.config_json, config_hash=excluded.config_hash, geometry=excluded.geometry, "
                  "git_commit=excluded.git_commit, host=excluded.host, device=excluded.device, "
-                 "threads=excluded.threads, status='running', finished_at=''",
+                 "threads=excluded.threads, status='running', finished_at='', world_size=excluded.world_size",
                  "begin_run");
     int i = 1;
     for (const std::string* v : {&r.run_id, &r.sweep, &r.name, &r.preset, &r.scheme, &r.scale, &r.config_json,
@@ -100,6 +100,7 @@ void ResultsStore::begin_run(const RunRow& r) {
       st.bind(i++, *v);
     st.bind(i, r.threads);
     st.bind(i + 1, r.started_at);
+    st.bind(i + 2, r.world_size);
     st.run();
   });
 }

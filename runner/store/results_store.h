@@ -24,9 +24,10 @@ struct RunRow {
   std::string config_hash;
   std::string geometry;  // hash of what sets throughput (model, seq, batch, precision, device, threads)
   std::string git_commit, host, device;
-  int threads = 0;
+  int threads = 0;       // per rank
   std::string status;  // "running", "finished", "failed"
   std::string started_at, finished_at;  // ISO 8601 UTC
+  int world_size = 1;  // data-parallel ranks of the latest attempt
 };
 
 struct SeriesPoint {
@@ -57,7 +58,7 @@ struct ProfileRow {
 
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Opens or creates the database, enables WAL and a busy timeout, migrates the schema.
   // A database newer than this build -> error naming the file and both versions.

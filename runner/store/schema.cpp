@@ -44,8 +44,13 @@ CREATE TABLE profiles (
             "create schema v1");
 }
 
-// migrations[i] takes version i to i + 1. Append v1_to_v2 here for the next schema.
-const std::vector<void (*)(sqlite3*)> kMigrations = {v0_to_v1};
+// v1 -> v2: runs.world_size, the data-parallel ranks that trained the run (1 before).
+void v1_to_v2(sqlite3* db) {
+  sql::exec(db, "ALTER TABLE runs ADD COLUMN world_size INTEGER NOT NULL DEFAULT 1", "add runs.world_size");
+}
+
+// migrations[i] takes version i to i + 1. Append v2_to_v3 here for the next schema.
+const std::vector<void (*)(sqlite3*)> kMigrations = {v0_to_v1, v1_to_v2};
 
 }  // namespace
 

@@ -206,6 +206,14 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
       out.push_back({rc, run.name});
     }
   }
+  // `--only NAME` takes a run's full name or a [[run]]'s (all its grid points): a grid point named
+  // like another [[run]] would make `--only` select both (a Slurm script selects one run by name).
+  if (!sweep.grid.empty())
+    for (const auto& run : sweep.runs)
+      if (names.count(run.name))
+        throw config_error(run.where, "run.name",
+                           "'" + run.name + "' is also the name of a grid point of another [[run]] (--only could not "
+                           "tell them apart)");
 
   if (!opt.only.empty()) {
     std::vector<PlannedRun> kept;

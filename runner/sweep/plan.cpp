@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "arch/accounting.h"
+#include "common/errors.h"
 #include "runner/config/config_fields.h"
 
 namespace sharelab::sweep {
@@ -30,7 +31,15 @@ double assumed_train_flops(const RunConfig& rc) {
   return per_core * rc.train.threads_or_cores();
 }
 
-std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::ResultsStore* store) {
+config::TrainConfig::Shape run_shape(const RunConfig& rc, int world) {
+  try {
+    return rc.train.shape(world);
+  } catch (const ConfigError& e) {
+    throw ConfigError("run '" + rc.name + "': " + e.what());
+  }
+}
+
+std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::ResultsStore* store, int world) {
   std::vector<PlanRow> rows;
   for (const auto& p : runs) {
     PlanRow r;
@@ -44,6 +53,7 @@ std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::Resul
     r.effective_params = arch::effective_params(rc.model).total();
     r.steps = rc.train.steps();
     r.tokens = double(r.steps) * double(rc.train.global_batch_tokens);  // whole steps are trained
+    r.shape = run_shape(rc, world);
     std::vector<double> measured;
     if (store) measured = store->measured_tokens_per_s(rc.geometry_key());
     if (!measured.empty()) {
@@ -51,8 +61,12 @@ std::vector<PlanRow> make_plan(const std::vector<PlannedRun>& runs, store::Resul
       r.projected_from = fmt::format("measured {:.0f} tok/s", measured.front());
     } else {
       const double flops = assumed_train_flops(rc);
-      r.projected_s = r.tokens * 3.0 * arch::forward_flops_per_token(rc.model, rc.train.seq_len) / flops;
-      r.projected_from = fmt::format("FLOPs at {:.0f} GFLOP/s{}", flops / 1e9,
+      // A GPU rank has its own device; CPU ranks share this machine's cores, counted already.
+      const int devices = rc.train.device == "cpu" ? 1 : world;
+      r.projected_s =
+          r.tokens * 3.0 * arch::forward_flops_per_token(rc.model, rc.train.seq_len) / (flops * devices);
+      r.projected_from = fmt::format("FLOPs at {:.0f} GFLOP/s{}{}", flops / 1e9,
+                                     devices > 1 ? fmt::format(" x {} ranks", devices) : "",
                                      rc.train.device == "cpu" ? " (assumed CPU)" : " (A100 at 40% MFU)");
     }
     rows.push_back(r);
@@ -83,19 +97,21 @@ std::string scheme_label(const arch::ModelSpec& s) {
 }  // namespace
 
 void print_plan(std::ostream& out, const std::string& sweep_name, const std::string& scale,
-                const std::vector<PlanRow>& rows) {
-  out << fmt::format("sweep {} at scale '{}': {} run(s); precedence: {}\n", sweep_name, scale, rows.size(), kPrecedence);
-  out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:<8} {:>10}  {:<16} {}\n", "run", "preset",
-                     "scheme", "depth", "unique", "effective", "tokens", "steps", "status", "projected", "run_id",
-                     "projected from");
+                const std::vector<PlanRow>& rows, int world) {
+  out << fmt::format("sweep {} at scale '{}': {} run(s), each on {} rank(s); precedence: {}\n", sweep_name, scale,
+                     rows.size(), world, kPrecedence);
+  out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:>5} {:>5} {:>5} {:<8} {:>10}  {:<16} {}\n",
+                     "run", "preset", "scheme", "depth", "unique", "effective", "tokens", "steps", "world", "micro",
+                     "accum", "status", "projected", "run_id", "projected from");
   double total = 0;
   size_t todo = 0;
   for (const auto& r : rows) {
     const RunConfig& rc = r.run.config;
     const bool done = r.status == "finished";
-    out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:<8} {:>10}  {:<16} {}\n", rc.name,
-                       rc.preset, scheme_label(rc.model), rc.model.n_layers, count(double(r.unique_params)),
-                       count(double(r.effective_params)), count(r.tokens), r.steps, r.status,
+    out << fmt::format("{:<34} {:<16} {:<18} {:>5} {:>9} {:>9} {:>9} {:>8} {:>5} {:>5} {:>5} {:<8} {:>10}  {:<16} {}\n",
+                       rc.name, rc.preset, scheme_label(rc.model), rc.model.n_layers, count(double(r.unique_params)),
+                       count(double(r.effective_params)), count(r.tokens), r.steps, r.shape.world, r.shape.micro,
+                       r.shape.accum, r.status,
                        done ? "-" : format_projection(r.projected_s), r.run_id, done ? "" : r.projected_from);
     if (!done) {
       total += r.projected_s;

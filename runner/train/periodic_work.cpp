@@ -22,7 +22,7 @@ ProgressOptions progress_options(const config::RunConfig& run, const TrainOption
   o.unit = "steps";
   o.start = double(s.state().step);
   o.show_rate = false;  // the fields' tok/s, of the training steps alone
-  o.enabled = opt.progress;
+  o.enabled = opt.progress && s.speaks();
   o.line_every = double(run.train.log_every_steps);
   o.line_every_s = 0;
   return o;
@@ -34,7 +34,7 @@ PeriodicWork::PeriodicWork(const config::RunConfig& run, const TrainOptions& opt
     : run_(run), opt_(opt), s_(session), run_id_(run.run_id()), progress_(progress_options(run, opt, session)) {
   const LoopState& st = s_.state();
   if (s_.resumed_from())
-    progress_.message(fmt::format("resumed from {} at step {} ({:.4g} tokens)", *s_.resumed_from(), st.step, st.tokens));
+    say(fmt::format("resumed from {} at step {} ({:.4g} tokens)", *s_.resumed_from(), st.step, st.tokens));
 }
 
 bool PeriodicWork::after_step(const StepReport& r) {
@@ -56,12 +56,18 @@ bool PeriodicWork::after_step(const StepReport& r) {
   if (crossed(r.tokens_before, st.tokens, tc.val_every_tokens) || last) validate();
   const bool saved = crossed(r.tokens_before, st.tokens, tc.checkpoint_every_tokens) || last;
   if (saved) checkpoint();
+  if (r.stop && !last) {  // preemption or the time limit: keep the work, then stop
+    if (!saved) checkpoint();
+    say(fmt::format("stopping at step {} on a stop signal; run the same command again to resume", st.step));
+    preempted_ = true;
+    return false;
+  }
   // Tests of kill/resume: stop at the first scheduled checkpoint at or past stop_after_tokens
   // (or right there when no periodic checkpoints are scheduled).
   const bool periodic = tc.checkpoint_every_tokens > 0;
   if (opt_.stop_after_tokens > 0 && st.tokens >= opt_.stop_after_tokens && !last && (saved || !periodic)) {
     if (!saved) checkpoint();
-    progress_.message(fmt::format("stopping early at {:.4g} tokens (stop_after_tokens)", st.tokens));
+    say(fmt::format("stopping early at {:.4g} tokens (stop_after_tokens)", st.tokens));
     return false;
   }
   return true;
@@ -76,7 +82,7 @@ void PeriodicWork::validate() {
   if (!s_.has_validation()) return;
   const LoopState& st = s_.state();
   const double loss = s_.validate();
-  progress_.message(
+  say(
       fmt::format("step {} | tok {:.4g} | val loss {:.4f} | val ppl {:.2f}", st.step, st.tokens, loss, std::exp(loss)));
   pending_.push_back({"val", st.step, st.tokens, loss, 0, 0, 0});
 }
@@ -85,8 +91,12 @@ void PeriodicWork::checkpoint() {
   last_checkpoint_ = s_.save_checkpoint();
   flush_series();
   const LoopState& st = s_.state();
-  progress_.message(fmt::format("checkpoint {} (step {}, {:.4g} tokens, {:.2f} epochs)", last_checkpoint_, st.step,
+  say(fmt::format("checkpoint {} (step {}, {:.4g} tokens, {:.2f} epochs)", last_checkpoint_, st.step,
                                 st.tokens, st.epochs));
+}
+
+void PeriodicWork::say(const std::string& text) {
+  if (s_.speaks()) progress_.message(text);
 }
 
 void PeriodicWork::flush_series() {

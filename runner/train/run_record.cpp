@@ -33,7 +33,8 @@ void put_scalars(const config::RunConfig& run, const TrainSession& s, const Trai
       {"final_train_loss", res.final_train_loss},
       {"tokens_per_s", res.tokens_per_s},
       {"epochs", res.epochs},
-      {"mfu", res.tokens_per_s * train_flops / peak},
+      {"mfu", res.tokens_per_s * train_flops / (peak * s.shape().world)},  // per device
+      {"world_size", double(s.shape().world)},  // data-parallel ranks; tokens_per_s is the job's
       {"peak_matmul_flops", peak},
       {"threads", double(s.threads())},
   };
@@ -42,7 +43,7 @@ void put_scalars(const config::RunConfig& run, const TrainSession& s, const Trai
     const auto mem = kernels::compat::cuda_memory_peak(s.device());
     sc["cuda_peak_allocated_bytes"] = double(mem.allocated_peak);
     sc["cuda_peak_reserved_bytes"] = double(mem.reserved_peak);
-    sc["gpu_hours"] = res.wall_s / 3600.0;
+    sc["gpu_hours"] = res.wall_s * s.shape().world / 3600.0;
   } else {
     sc["peak_rss_bytes"] = peak_rss_bytes();
     sc["cpu_hours"] = s.state().cpu_s / 3600.0;  // user + system CPU time, all processes of the run
@@ -73,7 +74,7 @@ TrainResult record_run(const config::RunConfig& run, const TrainOptions& opt, co
     // Already finished before this call (resumed from the final checkpoint): nothing was trained.
     if (auto ck = latest_checkpoint(opt.run_dir)) res.final_checkpoint = *ck;
   }
-  if (opt.store && res.finished) put_scalars(run, s, res, *opt.store);
+  if (opt.store && res.finished && s.speaks()) put_scalars(run, s, res, *opt.store);
   return res;
 }
 

@@ -15,7 +15,9 @@ TrainResult train_on(const config::RunConfig& run, const TrainOptions& opt, Batc
     if (!work.after_step(session.step())) break;
   work.finish();
   session.stop_clock();
-  return record_run(run, opt, session, work.last_checkpoint());
+  TrainResult res = record_run(run, opt, session, work.last_checkpoint());
+  res.preempted = work.preempted();
+  return res;
 }
 
 }  // namespace sharelab::train

@@ -3,11 +3,15 @@
 #include "runner/train/train_session.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/resource.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
+#include "common/stop_signal.h"
 #include "common/threads.h"
 #include "arch/h5_tensors.h"
 #include "common/errors.h"
@@ -38,8 +42,9 @@ const config::RunConfig& checked(const config::RunConfig& run, const TrainOption
   return run;
 }
 
-int use_threads(int threads) {
-  const int n = threads_or_cores(threads);
+// train.threads = 0: the cores shared among this node's ranks.
+int use_threads(int threads, int local_world) {
+  const int n = threads > 0 ? threads : std::max(1, threads_or_cores(0) / std::max(1, local_world));
   at::set_num_threads(n);
   return n;
 }
@@ -74,10 +79,12 @@ torch::Tensor to_tensor(const data::TokenBatch& b, int64_t seq_len, const torch:
 TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val)
     : run_(checked(run, opt)),
       opt_(opt),
+      comm_(opt.comm),
+      shape_(run.train.shape(comm_ ? comm_->world() : 1)),
       train_(train),
       t_start_(Clock::now()),
       cpu_start_(cpu_seconds()),
-      threads_(use_threads(run.train.threads)),
+      threads_(use_threads(run.train.threads, comm_ ? comm_->env().local_world : 1)),
       device_(kernels::compat::resolve_device(run.train.device, "train.device")),
       bf16_(run.train.precision == "bf16"),
       total_steps_(run.train.steps()),
@@ -85,37 +92,102 @@ TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt
       config_json_(run.canonical_json()),
       model_(build_model(run, device_)),
       optim_(named_parameters(model_), {run.train.beta1, run.train.beta2, run.train.adam_eps, run.train.weight_decay}),
-      step_opt_{run.train.accumulation(), run.train.grad_clip, bf16_, device_.is_cuda()},
+      step_opt_{shape_.accum, run.train.grad_clip, bf16_, device_.is_cuda()},
       sched_{run.train.lr, run.train.min_lr, run.train.warmup_steps, total_steps_} {
   if (device_.is_cuda()) kernels::compat::reset_cuda_memory_peak(device_);  // this run's peak, not the process's
+  if (comm_ && comm_->device().type() != device_.type())
+    throw ConfigError(fmt::format("train.device '{}': the data-parallel job was started on {}", run.train.device,
+                                  comm_->device().str()));
   std::filesystem::create_directories(opt.run_dir);
   if (opt.resume) resumed_from_ = latest_checkpoint(opt.run_dir);
   if (resumed_from_) state_ = load_checkpoint(*resumed_from_, model_, optim_, config_json_);
   wall_before_ = state_.wall_s;
   cpu_before_ = state_.cpu_s;
   train_.seek(state_.data_cursor);
-  arch::write_file_atomic(opt.run_dir + "/config.json", config_json_ + "\n");
+  if (speaks()) arch::write_file_atomic(opt.run_dir + "/config.json", config_json_ + "\n");
   if (val && run.train.val_batches > 0) {
-    val->seek(0);
-    for (int64_t i = 0; i < run.train.val_batches; ++i) val_rows_.push_back(next_rows(*val));
+    val->seek(0);  // the same rows on every rank and world size; validate() splits the scoring
+    for (int64_t i = 0; i < run.train.val_batches; ++i) val_rows_.push_back(next_rows(*val, run.train.micro_batch));
+  }
+  if (comm_) {
+    check_same_weights();
+    std::vector<torch::Tensor> params;
+    for (const auto& s : optim_.slots()) params.push_back(s.param);
+    reducer_ = std::make_unique<dist::GradReducer>(*comm_, params, opt.bucket_bytes > 0 ? opt.bucket_bytes : dist::kBucketBytes);
   }
 }
 
-torch::Tensor TrainSession::next_rows(BatchSource& src) {
-  return to_tensor(src.next(run_.train.micro_batch), run_.train.seq_len, device_);
+torch::Tensor TrainSession::next_rows(BatchSource& src, int64_t rows) {
+  return to_tensor(src.next(rows), run_.train.seq_len, device_);
+}
+
+// This rank's slice of the next global micro-batch (world x micro rows at the global cursor): the
+// rows one process would read with world x micro rows per micro-batch, split in rank order.
+torch::Tensor TrainSession::next_train_rows() {
+  const uint64_t m = uint64_t(shape_.micro), rank = comm_ ? uint64_t(comm_->rank()) : 0;
+  // SHARELAB_ROW_TRACE=PREFIX: each rank appends "first count" of the global rows it trains on to
+  // PREFIX.rank<r>, to check the data order across resumes and world sizes (tests/cli/dist_train.sh).
+  static const char* trace = std::getenv("SHARELAB_ROW_TRACE");
+  if (trace && *trace) {
+    std::ofstream(fmt::format("{}.rank{}", trace, rank), std::ios::app) << state_.data_cursor + rank * m << " " << m
+                                                                          << "\n";
+  }
+  train_.seek(state_.data_cursor + rank * m);
+  state_.data_cursor += uint64_t(shape_.world) * m;
+  return next_rows(train_, shape_.micro);
+}
+
+// Same seed, same weights: checked, since a rank that differed would train a different model
+// without any error (a digest of every parameter, compared across ranks).
+void TrainSession::check_same_weights() {
+  torch::NoGradGuard no_grad;
+  double digest = 0;
+  int64_t k = 0;
+  for (const auto& s : optim_.slots()) {
+    const auto p = s.param.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
+    digest += double(++k) * (p.sum().item<double>() + 0.5 * p.square().sum().item<double>());
+  }
+  auto all = torch::zeros({comm_->world()}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
+  all[comm_->rank()] = digest;
+  comm_->allreduce_sum(all, "weight check");
+  const auto a = all.cpu();
+  std::vector<int> differ;
+  for (int r = 1; r < comm_->world(); ++r)
+    if (a[r].item<double>() != a[0].item<double>()) differ.push_back(r);
+  if (!differ.empty())
+    throw std::runtime_error(fmt::format("data parallel: the weights of rank(s) {} differ from rank 0's after {} "
+                                         "(same seed {} everywhere; different LibTorch builds?)",
+                                         fmt::join(differ, ", "), resumed_from_ ? "resume" : "initialisation",
+                                         run_.train.seed));
+}
+
+double TrainSession::job_sum(double v, const char* what) {
+  if (!comm_) return v;
+  auto t = torch::tensor({v}, torch::TensorOptions().dtype(torch::kFloat64)).to(device_);
+  comm_->allreduce_sum(t, what);
+  return t.item<double>();
 }
 
 StepReport TrainSession::step() {
   const auto t0 = Clock::now();
   StepReport r;
   r.lr = sched_.at(state_.step);
-  const StepStats ss = train_step(model_, optim_, [&] { return next_rows(train_); }, r.lr, step_opt_);
+  StepStats ss = train_step(model_, optim_, [&] { return next_train_rows(); }, r.lr, step_opt_, reducer_.get());
+  r.stop = stop_requested();
+  if (comm_) {
+    // The job's mean loss and whether any rank was asked to stop, in one small all-reduce.
+    auto t = torch::tensor({ss.loss, r.stop ? 1.0 : 0.0}, torch::TensorOptions().dtype(torch::kFloat64)).to(device_);
+    comm_->allreduce_sum(t, "loss all-reduce");
+    const auto c = t.cpu();
+    ss.loss = c[0].item<double>() / double(comm_->world());
+    r.stop = c[1].item<double>() > 0;
+  }
   r.loss = ss.loss;
   r.grad_norm = ss.grad_norm;
   r.tokens_before = state_.tokens;
   ++state_.step;
   state_.tokens += step_tokens_;
-  state_.data_cursor = train_.cursor();
+  train_.seek(state_.data_cursor);  // the global cursor (next_train_rows advanced it)
   state_.epochs = train_.epochs();
   state_.last_loss = ss.loss;
   kernels::compat::synchronize(device_);  // CUDA: the optimizer's kernels are still queued
@@ -131,23 +203,28 @@ double TrainSession::validate() {
   kernels::compat::AutocastGuard ac(bf16_, device_.type());
   model_->eval();
   double sum = 0;
-  for (const auto& x : val_rows_) {
+  const size_t rank = comm_ ? size_t(comm_->rank()) : 0, world = comm_ ? size_t(comm_->world()) : 1;
+  for (size_t i = rank; i < val_rows_.size(); i += world) {  // this rank's share of the held-out rows
+    const auto& x = val_rows_[i];
     const int64_t T = x.size(1) - 1;
     sum += model_->loss(x.narrow(1, 0, T), x.narrow(1, 1, T)).item<double>();
   }
   model_->train();
-  state_.last_val_loss = sum / double(val_rows_.size());
+  state_.last_val_loss = job_sum(sum, "validation all-reduce") / double(val_rows_.size());
   return state_.last_val_loss;
 }
 
 std::string TrainSession::save_checkpoint() {
   stop_clock();
-  return train::save_checkpoint(opt_.run_dir, model_, optim_, state_, config_json_);
+  std::string path;
+  if (speaks()) path = train::save_checkpoint(opt_.run_dir, model_, optim_, state_, config_json_);
+  if (comm_) comm_->barrier("checkpoint");  // rank 0 wrote it: a resume from here finds it
+  return path;
 }
 
 void TrainSession::stop_clock() {
   state_.wall_s = wall_before_ + seconds_since(t_start_);
-  state_.cpu_s = cpu_before_ + cpu_seconds() - cpu_start_;
+  state_.cpu_s = cpu_before_ + job_sum(cpu_seconds() - cpu_start_, "CPU time all-reduce");
 }
 
 }  // namespace sharelab::train

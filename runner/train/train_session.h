@@ -1,18 +1,23 @@
 // One run's training state on this process: the model, AdamW, the LR schedule, the loop state
 // (resumed from the run's latest checkpoint when asked), the data cursor and the held-out rows.
 // step() is one optimizer step; validate() and save_checkpoint() are what the periodic work
-// (periodic_work.h) calls. A data-parallel trainer reduces gradients inside step().
+// (periodic_work.h) calls. Data parallel (TrainOptions::comm): every rank builds the same model from
+// the seed (checked), reads its slice of each global micro-batch, and step() all-reduces the
+// gradients during backward (dist::GradReducer); validation is split among the ranks; rank 0
+// writes checkpoints while the others wait.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "arch/model.h"
 #include "runner/config/run_config.h"
+#include "runner/dist/grad_reducer.h"
 #include "runner/train/adamw.h"
 #include "runner/train/checkpoint.h"
 #include "runner/train/lr_schedule.h"
@@ -26,6 +31,7 @@ struct StepReport {
   double lr = 0, loss = 0, grad_norm = 0;
   double seconds = 0;        // wall time of the step
   double tokens_before = 0;  // tokens trained on before it (for "crossed a multiple of N tokens")
+  bool stop = false;         // a rank got SIGTERM/SIGUSR1: checkpoint and stop (all ranks agree)
 };
 
 class TrainSession {
@@ -46,14 +52,22 @@ class TrainSession {
   int64_t total_steps() const { return total_steps_; }
   double step_tokens() const { return step_tokens_; }
   const torch::Device& device() const { return device_; }
+  const config::TrainConfig::Shape& shape() const { return shape_; }
+  bool speaks() const { return !comm_ || comm_->rank() == 0; }  // rank 0 logs, writes files and rows
+  const dist::GradReducer* reducer() const { return reducer_.get(); }
   bool bf16() const { return bf16_; }
   int threads() const { return threads_; }
 
  private:
-  torch::Tensor next_rows(BatchSource& src);
+  torch::Tensor next_rows(BatchSource& src, int64_t rows);
+  torch::Tensor next_train_rows();
+  void check_same_weights();
+  double job_sum(double v, const char* what);  // over the ranks (v itself on one process)
 
   const config::RunConfig& run_;
   const TrainOptions& opt_;
+  dist::Comm* comm_;
+  config::TrainConfig::Shape shape_;
   BatchSource& train_;
   std::chrono::steady_clock::time_point t_start_;
   double cpu_start_;
@@ -67,6 +81,7 @@ class TrainSession {
   AdamW optim_;
   StepOptions step_opt_;
   LrSchedule sched_;
+  std::unique_ptr<dist::GradReducer> reducer_;
   LoopState state_;
   std::optional<std::string> resumed_from_;
   std::vector<torch::Tensor> val_rows_;  // read once: every validation scores the same rows

@@ -8,7 +8,7 @@
 namespace sharelab::train {
 
 StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torch::Tensor()>& next_rows, double lr,
-                     const StepOptions& o) {
+                     const StepOptions& o, dist::GradReducer* reducer) {
   StepStats st;
   opt.zero_grad();
   {
@@ -18,11 +18,13 @@ StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torc
       const torch::Tensor x = next_rows();  // (R, T + 1)
       const int64_t T = x.size(1) - 1;
       auto loss = model->loss(x.narrow(1, 0, T), x.narrow(1, 1, T));  // fp32 scalar
+      if (reducer) reducer->arm(a == o.accum - 1);  // no all-reduce on the micro-batches before the last
       (loss / double(o.accum)).backward();
       st.loss += loss.item<double>();
     }
   }
   st.loss /= double(o.accum);
+  if (reducer) reducer->finish();  // every rank now holds the same averaged gradients
   std::vector<torch::Tensor> params;
   params.reserve(opt.slots().size());
   for (const auto& s : opt.slots()) params.push_back(s.param);

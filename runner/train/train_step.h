@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "arch/model.h"
+#include "runner/dist/grad_reducer.h"
 #include "runner/train/adamw.h"
 
 namespace sharelab::train {
@@ -26,7 +27,9 @@ struct StepStats {
 };
 
 // next_rows() returns one micro-batch of token rows, (R, T + 1) int64 on the model's device.
+// With a reducer (data parallel), the last micro-batch's backward all-reduces the gradients and the
+// norm is the global one; the loss stays this rank's.
 StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torch::Tensor()>& next_rows, double lr,
-                     const StepOptions& o);
+                     const StepOptions& o, dist::GradReducer* reducer = nullptr);
 
 }  // namespace sharelab::train

@@ -7,10 +7,10 @@
 #include <memory>
 
 #include "common/errors.h"
-#include "common/launch_env.h"
 #include "kernels/torch_compat.h"
 #include "runner/data/loader.h"
 #include "runner/data/manifest.h"
+#include "runner/dist/comm.h"
 #include "runner/train/train_loop.h"
 
 namespace sharelab::train {
@@ -36,13 +36,9 @@ bool wants_validation(const config::RunConfig& run) {
 
 }  // namespace
 
-void check_run_inputs(const config::RunConfig& run) {
+void check_run_inputs(const config::RunConfig& run, int world) {
   (void)kernels::compat::resolve_device(run.train.device, "train.device");
-  // Several processes would each train the whole run into the same folder and database.
-  if (world_size() > 1)
-    throw ConfigError(fmt::format("WORLD_SIZE={}: data-parallel training across processes is not implemented yet "
-                                  "(issue 14); launch one process",
-                                  world_size()));
+  (void)run.train.shape(world);
   if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
   const data::Manifest m = data::Manifest::load(run.data.dir);
   if (m.vocab_size > run.model.vocab_size)
@@ -57,8 +53,11 @@ void check_run_inputs(const config::RunConfig& run) {
 }
 
 TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt) {
-  check_run_inputs(run);
-  const data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
+  check_run_inputs(run, opt.comm ? opt.comm->world() : 1);
+  // One global stream of rows: each data-parallel rank takes its slice of every micro-batch
+  // (TrainSession), so the order and the checkpoint's cursor do not depend on the world size.
+  data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
+  lo.log_epochs = !opt.comm || opt.comm->rank() == 0;
   ShardSource train(run.data.dir, "train", lo);
   std::unique_ptr<ShardSource> val;
   if (wants_validation(run)) val = std::make_unique<ShardSource>(run.data.dir, "val", lo);

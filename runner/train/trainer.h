@@ -10,6 +10,10 @@
 #include "runner/store/results_store.h"
 #include "runner/config/run_config.h"
 
+namespace sharelab::dist {
+class Comm;
+}
+
 namespace sharelab::train {
 
 struct TrainResult {
@@ -20,6 +24,7 @@ struct TrainResult {
   double wall_s = 0, tokens_per_s = 0;
   double epochs = 0;       // passes over the training data (> 1 means data repeated)
   std::string final_checkpoint;
+  bool preempted = false;  // stopped by SIGTERM/SIGUSR1 after a checkpoint: run again to resume
 };
 
 struct TrainOptions {
@@ -29,6 +34,8 @@ struct TrainOptions {
   bool progress = true;           // step progress on stderr (--no-progress: only events such as checkpoints)
   double stop_after_tokens = 0;   // > 0: stop at the first checkpoint at or past this many tokens
                                   // (tests of kill/resume); not a finished run
+  dist::Comm* comm = nullptr;     // this process's data-parallel job; null: one process
+  double bucket_bytes = 0;        // gradient all-reduce buckets; 0: dist::kBucketBytes (25 MB)
 };
 
 // Trains (or resumes) the run. Throws ConfigError for bad data/config, runtime_error otherwise.
@@ -38,10 +45,10 @@ struct TrainOptions {
 TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt);
 
 // The run's data folder fits the run: prepared, ids within model.vocab_size, and validation rows
-// when the run asks for validation; train.device exists in this build and machine; one process
-// (WORLD_SIZE unset or 1). ConfigError otherwise.
+// when the run asks for validation; train.device exists in this build and machine; the global
+// batch divides among `world` data-parallel ranks. ConfigError otherwise.
 // train_run checks it too; callers check first so that a refused run leaves no row in the results
 // database.
-void check_run_inputs(const config::RunConfig& run);
+void check_run_inputs(const config::RunConfig& run, int world = 1);
 
 }  // namespace sharelab::train

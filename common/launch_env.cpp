@@ -1,0 +1,135 @@
+// Reading the launchers' environment (see launch_env.h).
+#include "common/launch_env.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "common/errors.h"
+
+namespace sharelab {
+
+namespace {
+
+std::string env_str(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
+bool is_number(const std::string& s) {
+  return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// The leading integer of a Slurm count such as "8(x20)" or "8,4"; `unset` when absent.
+int leading_int(const char* name, int unset) {
+  const std::string v = env_str(name);
+  size_t n = 0;
+  while (n < v.size() && n < 9 && v[n] >= '0' && v[n] <= '9') ++n;
+  return n ? std::stoi(v.substr(0, n)) : unset;
+}
+
+int port_of(const char* name, int unset) {
+  const int p = env_int(name, unset, 1);
+  if (p > 65535) throw ConfigError(fmt::format("{}={}: expected a TCP port (1..65535)", name, p));
+  return p;
+}
+
+LaunchEnv from_torchrun() {
+  LaunchEnv e;
+  e.launcher = "torchrun";
+  e.world = env_int("WORLD_SIZE", 1, 1);
+  e.rank = env_int("RANK", 0, 0);
+  if (e.rank >= e.world)
+    throw ConfigError(fmt::format("RANK={} with WORLD_SIZE={}: expected a rank below the world size", e.rank, e.world));
+  e.local_world = env_int("LOCAL_WORLD_SIZE", e.world, 1);
+  e.local_rank = env_int("LOCAL_RANK", e.rank % e.local_world, 0);
+  if (e.world > 1) {
+    e.master_addr = env_str("MASTER_ADDR");
+    if (e.master_addr.empty()) throw ConfigError(fmt::format("WORLD_SIZE={} but MASTER_ADDR is not set", e.world));
+    if (env_str("MASTER_PORT").empty())
+      throw ConfigError(fmt::format("WORLD_SIZE={} but MASTER_PORT is not set", e.world));
+  }
+  e.master_port = port_of("MASTER_PORT", 29500);
+  e.agent_store = env_str("TORCHELASTIC_USE_AGENT_STORE") == "True";
+  if (e.agent_store) e.store_prefix = fmt::format("/worker/attempt_{}", env_int("TORCHELASTIC_RESTART_COUNT", 0, 0));
+  return e;
+}
+
+LaunchEnv from_slurm() {
+  LaunchEnv e;
+  e.launcher = "slurm";
+  e.world = env_int("SLURM_NTASKS", 1, 1);
+  e.rank = env_int("SLURM_PROCID", 0, 0);
+  if (e.rank >= e.world)
+    throw ConfigError(
+        fmt::format("SLURM_PROCID={} with SLURM_NTASKS={}: expected a rank below the task count", e.rank, e.world));
+  e.local_rank = env_int("SLURM_LOCALID", 0, 0);
+  e.local_world = leading_int("SLURM_STEP_TASKS_PER_NODE", leading_int("SLURM_NTASKS_PER_NODE", 1));
+  if (e.world == 1) return e;
+  e.master_addr = env_str("MASTER_ADDR");
+  if (e.master_addr.empty()) {
+    std::string nodes = env_str("SLURM_JOB_NODELIST");
+    if (nodes.empty()) nodes = env_str("SLURM_NODELIST");
+    if (nodes.empty())
+      throw ConfigError(fmt::format("SLURM_NTASKS={} but neither MASTER_ADDR nor SLURM_JOB_NODELIST is set", e.world));
+    e.master_addr = first_slurm_host(nodes);
+  }
+  if (!env_str("MASTER_PORT").empty()) {
+    e.master_port = port_of("MASTER_PORT", 29500);
+  } else {
+    // Lightning's rule: 15000 + the job id's last four digits, the same on every node of the job.
+    const std::string job = env_str("SLURM_JOB_ID");
+    if (!is_number(job)) throw ConfigError("SLURM_JOB_ID='" + job + "': expected the job's number (or set MASTER_PORT)");
+    e.master_port = 15000 + std::stoi(job.substr(job.size() > 4 ? job.size() - 4 : 0));
+  }
+  return e;
+}
+
+}  // namespace
+
+int env_int(const char* name, int unset, int min) {
+  const std::string s = env_str(name);
+  if (s.empty()) return unset;
+  if (!is_number(s) || std::stoi(s) < min)
+    throw ConfigError(fmt::format("{}='{}': expected an integer >= {} (set by the launcher)", name, s, min));
+  return std::stoi(s);
+}
+
+LaunchEnv read_launch_env() {
+  if (!env_str("WORLD_SIZE").empty() || !env_str("RANK").empty()) return from_torchrun();
+  if (!env_str("SLURM_PROCID").empty() && !env_str("SLURM_NTASKS").empty()) return from_slurm();
+  LaunchEnv e;
+  e.local_rank = env_int("LOCAL_RANK", 0, 0);
+  return e;
+}
+
+std::string LaunchEnv::where() const {
+  if (world == 1) return "one process";
+  return fmt::format("rank {} of {} ({}, master {}:{})", rank, world, launcher, master_addr, master_port);
+}
+
+std::string first_slurm_host(const std::string& nodelist) {
+  std::string out;
+  int depth = 0;
+  bool in_first = true;  // inside a bracket group: still in its first element
+  for (const char c : nodelist) {
+    if (c == '[') {
+      ++depth;
+      in_first = true;
+    } else if (c == ']') {
+      --depth;
+    } else if (depth > 0) {
+      if (c == ',' || c == '-') in_first = false;
+      else if (in_first) out += c;
+    } else if (c == ',') {
+      break;
+    } else {
+      out += c;
+    }
+  }
+  if (out.empty() || depth != 0)
+    throw ConfigError("SLURM_JOB_NODELIST='" + nodelist + "': expected a Slurm node list such as gpu[01-04]");
+  return out;
+}
+
+}  // namespace sharelab
