@@ -75,6 +75,7 @@ bench: build torch2
 	$(BUILD)/bench_eval
 	$(BUILD)/bench_gemm
 	python3 bench/table11_race.py --build $(BUILD) --rounds 3
+	python3 bench/dist_race.py --build $(BUILD) --rounds 3
 
 smoke: build
 	cd $(BUILD) && ctest -L slow --output-on-failure

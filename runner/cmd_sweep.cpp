@@ -241,11 +241,8 @@ int cmd_sweep(const Args& args) {
 
   install_stop_handlers();
   dist::Comm* comm = nullptr;
-  for (const auto& row : rows)  // the job runs on the first pending run's device
-    if (row.status != "finished") {
-      comm = join_job(row.run.config.train.device, dist_flags);
-      break;
-    }
+  // Every rank joins (rank 0 alone knows which runs are finished): on the first run's device.
+  if (!rows.empty()) comm = join_job(rows.front().run.config.train.device, dist_flags);
   // Rank 0's word on what happens next; the others wait for it (data preparation, evaluation).
   auto decided = [&](const std::string& what) { return comm ? comm->share(what, kLongWait) : what; };
   std::string prepared = "ok";

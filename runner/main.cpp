@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -45,6 +48,34 @@ void usage(std::ostream& out) {
   for (const auto& c : kCommands) out << fmt::format("  {:<11} {}\n", c.name, c.summary);
 }
 
+int run_command(const std::vector<std::string>& args, const std::function<void(const std::exception&)>& report) {
+  try {
+    std::vector<std::string> names;
+    for (const auto& c : kCommands) {
+      if (args[0] == c.name) return c.run(Args(args.begin() + 1, args.end()));
+      names.push_back(c.name);
+    }
+    throw sharelab::ConfigError(fmt::format("unknown command '{}'; known: {}", args[0], fmt::join(names, ", ")));
+  } catch (const sharelab::ConfigError& e) {
+    report(e);
+    return sharelab::kExitUsage;
+  } catch (const std::exception& e) {
+    report(e);
+    return sharelab::kExitRuntime;
+  }
+}
+
+// A data-parallel rank ends without static destructors: the process group's Gloo/NCCL threads are
+// still running then, and tearing the heap down under them corrupted it ("corrupted size vs.
+// prev_size", exit 134 instead of the command's code). Files and databases are closed by now.
+int exit_process(int code) {
+  if (!sharelab::dist::job()) return code;
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(code);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -74,18 +105,5 @@ int main(int argc, char** argv) {
     return sharelab::kExitRuntime;
   }
   sharelab::kernels::configure_cpu_runtime();  // before any tensor
-  try {
-    std::vector<std::string> names;
-    for (const auto& c : kCommands) {
-      if (args[0] == c.name) return c.run(Args(args.begin() + 1, args.end()));
-      names.push_back(c.name);
-    }
-    throw sharelab::ConfigError(fmt::format("unknown command '{}'; known: {}", args[0], fmt::join(names, ", ")));
-  } catch (const sharelab::ConfigError& e) {
-    report(e);
-    return sharelab::kExitUsage;
-  } catch (const std::exception& e) {
-    report(e);
-    return sharelab::kExitRuntime;
-  }
+  return exit_process(run_command(args, report));
 }

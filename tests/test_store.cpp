@@ -229,7 +229,7 @@ TEST_CASE("a database newer than this build is refused with the file and both ve
   CHECK(msg.find("this build's 2") != std::string::npos);
 }
 
-TEST_CASE("runs.world_size: stored per attempt; a v1 database gains it (1 for its runs)") {
+TEST_CASE("runs.world_size is stored per attempt, and a v1 database gains it (1 for its runs)") {
   fs::path d = fresh_dir("world");
   fs::path db = d / "w.db";
   {

@@ -3,6 +3,7 @@
 
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -132,6 +133,22 @@ void GradReducer::finish() {
     }
   }
   s.stats.exposed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.stats.exposed_sum_s += s.stats.exposed_s;
+  ++s.stats.steps;
+}
+
+double GradReducer::time_blocking(int reps) {
+  State& s = *state_;
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Comm::Pending> p;
+    for (auto& buf : s.flat) p.push_back(s.comm->allreduce_sum_async(buf, "all-reduce timing"));
+    for (auto& w : p) w.wait();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
 }
 
 const ReduceStats& GradReducer::stats() const { return state_->stats; }

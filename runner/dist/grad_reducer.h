@@ -21,9 +21,11 @@ constexpr double kBucketBytes = 25.0 * 1024 * 1024;  // DDP's default bucket_cap
 
 struct ReduceStats {
   int buckets = 0;
-  double bytes = 0;           // gradient bytes all-reduced per step
-  double started_early = 0;   // buckets started during backward (the rest after it)
-  double exposed_s = 0;       // the last step's wait in finish(): communication not hidden
+  double bytes = 0;            // gradient bytes all-reduced per step
+  double started_early = 0;    // the last step's buckets started during backward (the rest after it)
+  double exposed_s = 0;        // the last step's wait in finish(): communication not hidden by backward
+  double exposed_sum_s = 0;    // over all steps
+  int64_t steps = 0;
 };
 
 class GradReducer {
@@ -36,6 +38,9 @@ class GradReducer {
   void arm(bool armed);  // before a backward: true on the last micro-batch of the step
   void finish();         // after it: every bucket reduced; .grad holds the average over ranks
   const ReduceStats& stats() const;
+  // Median seconds of `reps` blocking all-reduces of one step's gradient buckets, nothing else
+  // running: what the step's communication costs when none of it is hidden. Collective.
+  double time_blocking(int reps);
 
  private:
   struct State;

@@ -9,7 +9,7 @@
 namespace sharelab::train {
 
 // `last_checkpoint`: written by this call of train_on ("" when none was).
-TrainResult record_run(const config::RunConfig& run, const TrainOptions& opt, const TrainSession& s,
+TrainResult record_run(const config::RunConfig& run, const TrainOptions& opt, TrainSession& s,
                        const std::string& last_checkpoint);
 
 }  // namespace sharelab::train

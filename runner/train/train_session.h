@@ -54,7 +54,7 @@ class TrainSession {
   const torch::Device& device() const { return device_; }
   const config::TrainConfig::Shape& shape() const { return shape_; }
   bool speaks() const { return !comm_ || comm_->rank() == 0; }  // rank 0 logs, writes files and rows
-  const dist::GradReducer* reducer() const { return reducer_.get(); }
+  dist::GradReducer* reducer() { return reducer_.get(); }
   bool bf16() const { return bf16_; }
   int threads() const { return threads_; }
 

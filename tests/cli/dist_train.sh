@@ -189,4 +189,26 @@ RUN=$(basename "$(dirname "$(ls pre/*/latest)")")
 "$RUNNER" resume "$RUN" --runs-dir pre --no-db --no-progress --nproc 2 > pre2.out 2>&1 || fail "resume after preemption"
 [ "$(final full.out)" = "$(final pre2.out)" ] || fail "after preemption + resume: $(final pre2.out) vs $(final full.out)"
 echo "SIGTERM: $(grep -o 'stopping at step [0-9]*' pre.err), exit 75; resumed bit-exact"
+# 5. A sweep (configs/cpu.toml at smoke scale: Table 1's five models) with --nproc 2 against one
+# process: rank 0 owns the database (world_size 2), the same val losses; a re-run skips them all.
+SW=(--sweep "$SRC/configs/cpu.toml" --scale smoke --set "data.dir=$PWD/data" --set "data.mix=$PWD/mix.toml"
+    --set model.vocab_size=256 --set 'eval.tasks=[]' --set train.threads=1 --set 'profile.enabled=false' --no-progress)
+"$RUNNER" "${SW[@]}" --db sw1.db --results sw1 > sw1.out 2> sw1.err || { cat sw1.err; fail "sweep, one process"; }
+"$RUNNER" "${SW[@]}" --db sw2.db --results sw2 --nproc 2 --dist-timeout 60 > sw2.out 2> sw2.err ||
+  { cat sw2.err; fail "sweep, --nproc 2"; }
+grep -q "5 trained, 0 already finished, 0 failed" sw2.out || { cat sw2.out; fail "sweep --nproc 2: want 5 trained"; }
+[ "$(grep -c ' trained, ' sw2.out)" = 1 ] || fail "sweep --nproc 2: the summary is printed by rank 0 only"
+[ "$(sqlite3 sw2.db "select count(*) from runs where world_size = 2 and status = 'finished'")" = 5 ] ||
+  fail "sweep --nproc 2: want 5 finished runs with world_size 2"
+q="select r.name, s.value from runs r join scalars s using(run_id) where s.key = 'final_val_loss' order by r.name"
+/usr/bin/python3 - "$(sqlite3 sw1.db "$q")" "$(sqlite3 sw2.db "$q")" <<'PY' || fail "sweep val losses, 1 vs 2 ranks"
+import sys
+a, b = ([l.split("|") for l in x.splitlines()] for x in sys.argv[1:])
+assert len(a) == 5 and [n for n, _ in a] == [n for n, _ in b], (a, b)
+worst = max(abs(float(x) - float(y)) / float(x) for (_, x), (_, y) in zip(a, b))
+assert worst <= 1e-5, f"val losses differ by {worst:.3g} relative"
+print(f"sweep: 5 runs, 1 process vs --nproc 2, final val losses within {worst:.2g} relative")
+PY
+"$RUNNER" "${SW[@]}" --db sw2.db --results sw2 --nproc 2 --dist-timeout 60 > sw3.out 2> sw3.err || fail "sweep re-run"
+grep -q "0 trained, 5 already finished" sw3.out || { cat sw3.out; fail "sweep re-run: want 5 already finished"; }
 echo "PASS"

@@ -39,7 +39,12 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   expect 2 "train.device 'cuda': this LibTorch" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.device=cuda
 fi
 expect 2 "train.device 'gpu' must be cpu, cuda or cuda:N" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.device=gpu
-WORLD_SIZE=2 expect 2 "WORLD_SIZE=2: data-parallel training across processes is not implemented yet" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0
+# Data parallel: a launcher's variables incomplete or a batch that does not divide among the ranks.
+RANK=0 WORLD_SIZE=2 expect 2 "WORLD_SIZE=2 but MASTER_ADDR is not set" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0
+RANK=0 WORLD_SIZE=3 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 expect 2 "they do not divide among 3 data-parallel ranks" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set train.global_batch_tokens=64 --set train.micro_batch=8
+SLURM_PROCID=0 SLURM_NTASKS=2 expect 2 "SLURM_NTASKS=2 but neither MASTER_ADDR nor SLURM_JOB_NODELIST is set" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0
+expect 2 "--nproc '0': expected a number of processes (1..256)" -- train debug --data "$tmp/data" --nproc 0
+WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 expect 2 "--nproc: already started by a launcher" -- train debug --data "$tmp/data" --nproc 2
 if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused device left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
 echo "$passed passed, $fail failed"
 [ "$fail" = 0 ]
