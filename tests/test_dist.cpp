@@ -117,7 +117,7 @@ TEST_CASE("the bucketed all-reduce gives every rank the average of the ranks' gr
   }
 }
 
-TEST_CASE("an unarmed backward (accumulation micro-step) starts no all-reduce; the armed one reduces the sum") {
+TEST_CASE("an unarmed backward (accumulation micro-step) starts no all-reduce, the armed one reduces the sum") {
   two_ranks([&](dist::Comm& comm) {
     auto m = model("shared-ffn");
     auto p = params_of(m);

@@ -40,7 +40,7 @@ TEST_CASE("no launcher: one process, LOCAL_RANK still picks the device") {
   CHECK_FALSE(e.distributed());
 }
 
-TEST_CASE("torchrun: rank, world, local rank and master; rank 0 hosts the store") {
+TEST_CASE("torchrun: rank, world, local rank and master, rank 0 hosting the store") {
   Env env({{"RANK", "5"}, {"WORLD_SIZE", "8"}, {"LOCAL_RANK", "1"}, {"LOCAL_WORLD_SIZE", "4"},
            {"MASTER_ADDR", "node01"}, {"MASTER_PORT", "29400"}});
   const LaunchEnv e = read_launch_env();
@@ -95,7 +95,7 @@ TEST_CASE("Slurm: SLURM_PROCID/NTASKS/LOCALID, the node list's first host, port 
   CHECK(e.master_port == 15000 + 2345);
 }
 
-TEST_CASE("Slurm: MASTER_ADDR/MASTER_PORT win; torchrun inside an allocation wins over Slurm") {
+TEST_CASE("Slurm: MASTER_ADDR/MASTER_PORT win, and torchrun inside an allocation wins over Slurm") {
   {
     Env env({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "2"}, {"SLURM_JOB_NODELIST", "a1"}, {"MASTER_ADDR", "b2"},
              {"MASTER_PORT", "23456"}});
