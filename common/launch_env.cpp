@@ -3,7 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <stdexcept>
 
 #include "common/errors.h"
 
@@ -34,13 +40,19 @@ int port_of(const char* name, int unset) {
   return p;
 }
 
-LaunchEnv from_torchrun() {
+// The launcher's rank and world variables, the rank below the world.
+LaunchEnv ranked(const char* launcher, const char* rank_var, const char* world_var) {
   LaunchEnv e;
-  e.launcher = "torchrun";
-  e.world = env_int("WORLD_SIZE", 1, 1);
-  e.rank = env_int("RANK", 0, 0);
+  e.launcher = launcher;
+  e.world = env_int(world_var, 1, 1);
+  e.rank = env_int(rank_var, 0, 0);
   if (e.rank >= e.world)
-    throw ConfigError(fmt::format("RANK={} with WORLD_SIZE={}: expected a rank below the world size", e.rank, e.world));
+    throw ConfigError(fmt::format("{}={} with {}={}: expected a rank below it", rank_var, e.rank, world_var, e.world));
+  return e;
+}
+
+LaunchEnv from_torchrun() {
+  LaunchEnv e = ranked("torchrun", "RANK", "WORLD_SIZE");
   e.local_world = env_int("LOCAL_WORLD_SIZE", e.world, 1);
   e.local_rank = env_int("LOCAL_RANK", e.rank % e.local_world, 0);
   if (e.world > 1) {
@@ -56,13 +68,7 @@ LaunchEnv from_torchrun() {
 }
 
 LaunchEnv from_slurm() {
-  LaunchEnv e;
-  e.launcher = "slurm";
-  e.world = env_int("SLURM_NTASKS", 1, 1);
-  e.rank = env_int("SLURM_PROCID", 0, 0);
-  if (e.rank >= e.world)
-    throw ConfigError(
-        fmt::format("SLURM_PROCID={} with SLURM_NTASKS={}: expected a rank below the task count", e.rank, e.world));
+  LaunchEnv e = ranked("slurm", "SLURM_PROCID", "SLURM_NTASKS");
   e.local_rank = env_int("SLURM_LOCALID", 0, 0);
   e.local_world = leading_int("SLURM_STEP_TASKS_PER_NODE", leading_int("SLURM_NTASKS_PER_NODE", 1));
   if (e.world == 1) return e;
@@ -101,6 +107,19 @@ LaunchEnv read_launch_env() {
   LaunchEnv e;
   e.local_rank = env_int("LOCAL_RANK", 0, 0);
   return e;
+}
+
+int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("no free TCP port on 127.0.0.1");
+  return ntohs(a.sin_port);
 }
 
 std::string LaunchEnv::where() const {

@@ -36,6 +36,9 @@ inline int local_rank() { return read_launch_env().local_rank; }
 // The number of processes of the job; 1 when unset.
 inline int world_size() { return read_launch_env().world; }
 
+// A TCP port on 127.0.0.1 that nobody listens on now (the kernel's choice), for a local job's store.
+int free_loopback_port();
+
 // The first host of a Slurm node list: "gpu[007-010,12],login1" -> "gpu007", "a[1-2]-b[3-4]" -> "a1-b3".
 std::string first_slurm_host(const std::string& nodelist);
 

@@ -1,12 +1,9 @@
 // The local launcher (see local_launch.h): fork + exec of /proc/self/exe, one process per rank.
 #include "runner/local_launch.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +13,7 @@
 #include <thread>
 
 #include "common/errors.h"
+#include "common/launch_env.h"
 
 namespace sharelab::runner {
 
@@ -23,21 +21,6 @@ namespace {
 
 volatile sig_atomic_t g_forward = 0;
 extern "C" void remember_signal(int sig) { g_forward = sig; }
-
-// A port nobody listens on now (the kernel's choice); rank 0's TCPStore binds it a moment later.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("runner --nproc: no free TCP port on 127.0.0.1");
-  const int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
 
 std::string describe(int status) {
   if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
@@ -76,7 +59,7 @@ int take_nproc(std::vector<std::string>& args) {
 int launch_local(int nproc, const std::vector<std::string>& args) {
   if (std::getenv("WORLD_SIZE") || std::getenv("RANK"))
     throw ConfigError("--nproc: already started by a launcher (WORLD_SIZE/RANK are set); drop --nproc");
-  const int port = free_port();
+  const int port = free_loopback_port();  // rank 0's TCPStore binds it a moment later
   struct sigaction sa {};
   sa.sa_handler = remember_signal;
   sigemptyset(&sa.sa_mask);

@@ -48,8 +48,12 @@ void usage(std::ostream& out) {
   for (const auto& c : kCommands) out << fmt::format("  {:<11} {}\n", c.name, c.summary);
 }
 
-int run_command(const std::vector<std::string>& args, const std::function<void(const std::exception&)>& report) {
+int run_command(std::vector<std::string> args, const std::function<void(const std::exception&)>& report) {
   try {
+    // `--nproc N`: this process becomes the launcher of N ranks (local_launch.h).
+    if (args[0] == "train" || args[0] == "resume" || args[0] == "sweep")
+      if (const int n = take_nproc(args); n > 1) return launch_local(n, args);
+    sharelab::kernels::configure_cpu_runtime();  // before any tensor
     std::vector<std::string> names;
     for (const auto& c : kCommands) {
       if (args[0] == c.name) return c.run(Args(args.begin() + 1, args.end()));
@@ -94,16 +98,5 @@ int main(int argc, char** argv) {
     }
     std::cerr << "runner: error: " << where << e.what() << "\n";
   };
-  try {
-    if (args[0] == "train" || args[0] == "resume" || args[0] == "sweep")
-      if (const int n = take_nproc(args); n > 1) return launch_local(n, args);
-  } catch (const sharelab::ConfigError& e) {
-    report(e);
-    return sharelab::kExitUsage;
-  } catch (const std::exception& e) {
-    report(e);
-    return sharelab::kExitRuntime;
-  }
-  sharelab::kernels::configure_cpu_runtime();  // before any tensor
   return exit_process(run_command(args, report));
 }

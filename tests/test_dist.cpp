@@ -4,9 +4,6 @@
 // buckets started during backward when there are several. (tests/cli/dist_train.sh covers the
 // launchers, the trainer and the faults with real processes.)
 #include <doctest/doctest.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <unistd.h>
 
 #include <functional>
 #include <thread>
@@ -20,21 +17,9 @@ using namespace sharelab;
 
 namespace {
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // Runs body(comm) on two ranks (threads) of one job; rethrows the first failure.
 void two_ranks(const std::function<void(dist::Comm&)>& body) {
-  const int port = free_port();
+  const int port = free_loopback_port();
   std::exception_ptr err[2];
   std::thread t[2];
   for (int r = 0; r < 2; ++r)

@@ -12,22 +12,13 @@
 set -euo pipefail
 RUNNER="$1"
 WORK="$2"
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-TEXT="$SRC/../shared/data/tinyshakespeare/input.txt"
-[ -f "$TEXT" ] || { echo "SKIP: $TEXT not found (shared/ is not beside the checkout)"; exit 77; }
-/usr/bin/python3 -c 'import torch.distributed.run' 2> /dev/null || { echo "SKIP: no torchrun (python3-torch)"; exit 77; }
-rm -rf "$WORK" && mkdir -p "$WORK"
-cd "$WORK"
+# The Python whose torch matches the runner's LibTorch: torchrun's elastic agent hosts the store,
+# and a 2.x TCPStore client does not talk to a 1.13 server. Default: Debian's (1.13).
+read -r -a TORCH_PY <<< "${3:-/usr/bin/python3}"
+"${TORCH_PY[@]}" -c 'import torch.distributed.run' 2> /dev/null || { echo "SKIP: no torchrun in ${TORCH_PY[*]}"; exit 77; }
+source "$(dirname "$0")/shakespeare.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-
-/usr/bin/python3 - "$TEXT" > rows.jsonl <<'PY'
-import json, sys
-b = open(sys.argv[1], 'rb').read(300 * 65)
-for r in range(300):
-    print(json.dumps({"token_ids": list(b[r * 65:(r + 1) * 65]), "source": "shakespeare"}))
-PY
-printf '[mix]\nseq_len = 64\nval_fraction = 0.1\nvocab_size = 256\n\n[[source]]\nname = "s"\npath = "rows.jsonl"\nreader = "amber-jsonl"\n' > mix.toml
-"$RUNNER" data prepare --mix mix.toml --out data --no-progress > /dev/null
+shakespeare_data 300
 
 # 8 rows of 64 tokens per step; 20 steps unless a test says otherwise. A peer that does not answer
 # for --dist-timeout seconds ends the job (default 600).
@@ -38,7 +29,7 @@ COMMON=(--data data --set model.n_layers=4 --set train.seq_len=64 --set train.mi
 BASE=("${COMMON[@]}" --dist-timeout 30)
 # Debian's torchrun (1.13) on Python 3.11 cannot parse its default --redirects/--tee of 0 (IntFlag
 # iteration skips the zero member): redirect and tee stderr (2) into --log_dir instead.
-torchrun() { /usr/bin/python3 -m torch.distributed.run --no_python --nproc_per_node 2 -r 2 -t 2 --log_dir "$1" "${@:2}"; }
+torchrun() { "${TORCH_PY[@]}" -m torch.distributed.run --no_python --nproc_per_node 2 -r 2 -t 2 --log_dir "$1" "${@:2}"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 losses() { sqlite3 "$1" "select loss from series where split='train' order by step"; }
 final() { grep '^final_train_loss ' "$1" | cut -d' ' -f2; }

@@ -139,7 +139,7 @@ GR="$WORK/grid"
 check_scripts "$GR" "$WORK/grid.out" 4
 grep -qF -- "--set train.lr=2e-3 --set 'train.device=\"cpu\"' --tasks-dir '$WORK/task'\\''s dir' --db" "$GR/a-seed=1.sbatch" \
   || { cat "$GR/a-seed=1.sbatch"; fail "pass-through arguments"; }
-! grep -q 'cuda' "$GR/a-seed=1.sbatch" || fail "train.device set by the user, yet cuda added"
+! grep -qF 'train.device="cuda"' "$GR/a-seed=1.sbatch" || fail "train.device set by the user, yet cuda added"
 
 # Bad sizes: one line naming the run and field (or the flag), exit 2, nothing written.
 bad() {  # bad PATTERN ARGS...

@@ -6,20 +6,9 @@
 set -euo pipefail
 RUNNER="$1"
 WORK="$2"
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-TEXT="$SRC/../shared/data/tinyshakespeare/input.txt"
-[ -f "$TEXT" ] || { echo "SKIP: $TEXT not found (shared/ is not beside the checkout)"; exit 77; }
-rm -rf "$WORK" && mkdir -p "$WORK"
+source "$(dirname "$0")/shakespeare.sh"
 fail() { echo "FAIL: $*"; exit 1; }
-
-/usr/bin/python3 - "$TEXT" > "$WORK/rows.jsonl" <<'PY'
-import json, sys
-b = open(sys.argv[1], 'rb').read(400 * 65)
-for r in range(400):
-    print(json.dumps({"token_ids": list(b[r * 65:(r + 1) * 65]), "source": "shakespeare"}))
-PY
-printf '[mix]\nseq_len = 64\nval_fraction = 0.1\nvocab_size = 256\n\n[[source]]\nname = "s"\npath = "rows.jsonl"\nreader = "amber-jsonl"\n' \
-  > "$WORK/mix.toml"
+shakespeare_rows 400
 
 cd "$SRC"
 SETS=(--set "data.dir=$WORK/data" --set "data.mix=$WORK/mix.toml" --set model.vocab_size=256)

@@ -7,21 +7,8 @@
 set -euo pipefail
 RUNNER="$1"
 WORK="$2"
-SRC="$(cd "$(dirname "$0")/../.." && pwd)"
-TEXT="$SRC/../shared/data/tinyshakespeare/input.txt"
-[ -f "$TEXT" ] || { echo "SKIP: $TEXT not found (shared/ is not beside the checkout)"; exit 77; }
-rm -rf "$WORK" && mkdir -p "$WORK"
-cd "$WORK"
-
-# 150 rows of 65 byte ids (seq_len 64) from the start of the play.
-/usr/bin/python3 - "$TEXT" > rows.jsonl <<'PY'
-import json, sys
-b = open(sys.argv[1], 'rb').read(150 * 65)
-for r in range(150):
-    print(json.dumps({"token_ids": list(b[r * 65:(r + 1) * 65]), "source": "shakespeare"}))
-PY
-printf '[mix]\nseq_len = 64\nval_fraction = 0.1\nvocab_size = 256\n\n[[source]]\nname = "s"\npath = "rows.jsonl"\nreader = "amber-jsonl"\n' > mix.toml
-"$RUNNER" data prepare --mix mix.toml --out data --no-progress > /dev/null
+source "$(dirname "$0")/shakespeare.sh"
+shakespeare_data 150  # rows of 65 byte ids (seq_len 64) from the start of the play
 
 SETS=(--set model.scheme=shared-ffn --set model.n_layers=8 --set train.seq_len=64 --set train.micro_batch=4
       --set train.global_batch_tokens=512 --set train.tokens=20480 --set train.warmup_steps=4 --set train.lr=3e-3
