@@ -84,8 +84,11 @@ TEST_CASE("the bucketed all-reduce gives every rank the average of the ranks' gr
     }
     for (double bucket_mb : {25.0, 0.01}) {  // one bucket; many (started during backward)
       CAPTURE(bucket_mb);
+      // Built here: the ranks' threads would race on the global generator (processes do not).
+      std::vector<arch::CausalLM> models = {model(scheme), model(scheme)};
+      const std::vector<torch::Tensor> rows = {rows_for(0), rows_for(1)};
       two_ranks([&](dist::Comm& comm) {
-        auto m = model(scheme);
+        auto& m = models[size_t(comm.rank())];
         auto p = params_of(m);
         dist::GradReducer red(comm, p, bucket_mb * 1024 * 1024);
         int64_t unique = 0;
@@ -93,7 +96,7 @@ TEST_CASE("the bucketed all-reduce gives every rank the average of the ranks' gr
         // A shared module is one parameter: the reduced bytes are the unique parameters' bytes.
         CHECK(red.stats().bytes == doctest::Approx(4.0 * double(unique)));
         red.arm(true);
-        backward_on(m, rows_for(comm.rank()));
+        backward_on(m, rows[size_t(comm.rank())]);
         if (bucket_mb < 1) CHECK(red.stats().started_early > 0);  // overlap: buckets left during backward
         red.finish();
         for (size_t i = 0; i < p.size(); ++i) CHECK(torch::allclose(p[i].grad(), want[i], 1e-6, 1e-7));
@@ -103,17 +106,19 @@ TEST_CASE("the bucketed all-reduce gives every rank the average of the ranks' gr
 }
 
 TEST_CASE("an unarmed backward (accumulation micro-step) starts no all-reduce, the armed one reduces the sum") {
+  std::vector<arch::CausalLM> models = {model("shared-ffn"), model("shared-ffn")};
+  const std::vector<torch::Tensor> rows = {rows_for(0), rows_for(1), rows_for(2), rows_for(3)};
   two_ranks([&](dist::Comm& comm) {
-    auto m = model("shared-ffn");
+    auto& m = models[size_t(comm.rank())];
     auto p = params_of(m);
     dist::GradReducer red(comm, p, 0.01 * 1024 * 1024);
     red.arm(false);
-    backward_on(m, rows_for(comm.rank()));  // first micro-batch: local accumulation only
+    backward_on(m, rows[size_t(comm.rank())]);  // first micro-batch: local accumulation only
     CHECK(red.stats().started_early == 0);
     std::vector<torch::Tensor> local;
     for (auto& t : p) local.push_back(t.grad().clone());
     red.arm(true);
-    backward_on(m, rows_for(comm.rank() + 2));  // the last micro-batch: reduced
+    backward_on(m, rows[size_t(comm.rank()) + 2]);  // the last micro-batch: reduced
     red.finish();
     // Every rank ends with the same gradients: the average over ranks of (both micro-batches).
     for (auto& t : p) {
