@@ -68,13 +68,15 @@ LaunchEnv from_torchrun() {
 }
 
 LaunchEnv from_slurm() {
-  LaunchEnv e = ranked("slurm", "SLURM_PROCID", "SLURM_NTASKS");
+  // The step's own task count and nodes (srun -n/-N inside a larger allocation), else the job's.
+  LaunchEnv e = ranked("slurm", "SLURM_PROCID", env_str("SLURM_STEP_NUM_TASKS").empty() ? "SLURM_NTASKS" : "SLURM_STEP_NUM_TASKS");
   e.local_rank = env_int("SLURM_LOCALID", 0, 0);
   e.local_world = leading_int("SLURM_STEP_TASKS_PER_NODE", leading_int("SLURM_NTASKS_PER_NODE", 1));
   if (e.world == 1) return e;
   e.master_addr = env_str("MASTER_ADDR");
   if (e.master_addr.empty()) {
-    std::string nodes = env_str("SLURM_JOB_NODELIST");
+    std::string nodes = env_str("SLURM_STEP_NODELIST");
+    if (nodes.empty()) nodes = env_str("SLURM_JOB_NODELIST");
     if (nodes.empty()) nodes = env_str("SLURM_NODELIST");
     if (nodes.empty())
       throw ConfigError(fmt::format("SLURM_NTASKS={} but neither MASTER_ADDR nor SLURM_JOB_NODELIST is set", e.world));
@@ -85,7 +87,8 @@ LaunchEnv from_slurm() {
   } else {
     // Lightning's rule: 15000 + the job id's last four digits, the same on every node of the job.
     const std::string job = env_str("SLURM_JOB_ID");
-    if (!is_number(job)) throw ConfigError("SLURM_JOB_ID='" + job + "': expected the job's number (or set MASTER_PORT)");
+    if (job.empty() || job.find_first_not_of("0123456789") != std::string::npos)
+      throw ConfigError("SLURM_JOB_ID='" + job + "': expected the job's number (or set MASTER_PORT)");
     e.master_port = 15000 + std::stoi(job.substr(job.size() > 4 ? job.size() - 4 : 0));
   }
   return e;
@@ -103,7 +106,8 @@ int env_int(const char* name, int unset, int min) {
 
 LaunchEnv read_launch_env() {
   if (!env_str("WORLD_SIZE").empty() || !env_str("RANK").empty()) return from_torchrun();
-  if (!env_str("SLURM_PROCID").empty() && !env_str("SLURM_NTASKS").empty()) return from_slurm();
+  if (!env_str("SLURM_PROCID").empty() && !(env_str("SLURM_NTASKS").empty() && env_str("SLURM_STEP_NUM_TASKS").empty()))
+    return from_slurm();
   LaunchEnv e;
   e.local_rank = env_int("LOCAL_RANK", 0, 0);
   return e;

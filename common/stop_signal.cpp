@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <csignal>
 #include <mutex>
 #include <thread>
@@ -10,7 +11,7 @@ namespace sharelab {
 
 namespace {
 
-volatile std::sig_atomic_t g_signal = 0;
+std::atomic<int> g_signal{0};  // lock-free: written by a handler or the sigwait thread
 
 extern "C" void on_stop_signal(int sig) { g_signal = sig; }
 

@@ -18,6 +18,7 @@
 #include "runner/data/manifest.h"
 #include "runner/data/sha256.h"
 #include "common/stop_signal.h"
+#include "kernels/torch_compat.h"
 #include "runner/commands.h"
 #include "runner/dist/job.h"
 #include "runner/dist_flags.h"
@@ -189,6 +190,9 @@ int cmd_sweep(const Args& args) {
   slurm.dir = slurm_dir;
   slurm.sets = sets;
   if (slurm_job) sweep::check_slurm_options(slurm);
+  if (slurm_job && !dry_run && !vm.count("emit-slurm"))
+    throw ConfigError("runner sweep: --nodes/--gpus-per-node size a plan (--dry-run) or scripts (--emit-slurm); "
+                      "a training job takes its size from its launcher (torchrun, srun, --nproc)");
   if (vm.count("emit-slurm")) dry_run = true;  // writes scripts: no database, no training
 
   const sweep::SweepFile sf = sweep::load_sweep(file);
@@ -257,9 +261,21 @@ int cmd_sweep(const Args& args) {
   }
   if (decided(prepared) != "ok") throw ConfigError("sweep: rank 0 could not prepare the data (its error says why)");
   // Every run's data is checked before the first one trains: a mistake fails the sweep at once and
-  // leaves no run row behind.
+  // leaves no run row behind. Which runs are finished only rank 0 knows (the database).
+  std::set<std::string> finished;
   for (const auto& row : rows)
-    if (row.status != "finished") train::check_run_inputs(row.run.config, world);
+    if (row.status == "finished") finished.insert(row.run_id);
+  for (const auto& id : split_commas({decided(fmt::format("{}", fmt::join(finished, ",")))})) finished.insert(id);
+  for (const auto& row : rows) {
+    if (finished.count(row.run_id)) continue;
+    train::check_run_inputs(row.run.config, world);
+    // One process group, on one device type, serves every run of the job.
+    if (comm && kernels::compat::resolve_device(row.run.config.train.device, "train.device").type() !=
+                    comm->device().type())
+      throw ConfigError(fmt::format("run '{}': train.device '{}', but this data-parallel job runs on {} (the first "
+                                    "run's): sweep CPU and CUDA runs in separate jobs",
+                                    row.run.config.name, row.run.config.train.device, comm->device().str()));
+  }
   int trained = 0, skipped = 0, failed = 0;
   for (const auto& row : rows) {
     const config::RunConfig& rc = row.run.config;
@@ -281,33 +297,38 @@ int cmd_sweep(const Args& args) {
     to.progress = !no_progress;
     to.comm = comm;
     to.bucket_bytes = dist_flags.bucket_mb * 1024 * 1024;
+    train::TrainResult r;
     try {
-      const train::TrainResult r = train::train_run(rc, to);
-      if (r.preempted) {  // the checkpoint is written; the same command resumes it
-        if (speaks) std::cerr << fmt::format("sweep: {} stopped on a signal at step {}; exit {} (requeue)\n", rc.name,
-                                             r.steps, kExitRequeue);
-        dist::end_job();
-        return kExitRequeue;
-      }
-      ++trained;
-      if (!speaks) continue;
-      store->finish_run(row.run_id, r.finished ? "finished" : "failed");
-      std::cerr << fmt::format("sweep: {} done: {} steps, final train loss {:.4f}, val loss {:.4f}, {:.0f} tok/s\n",
-                               rc.name, r.steps, r.final_train_loss, r.final_val_loss, r.tokens_per_s);
-      if (r.finished && !evaluate_finished(rc, to.run_dir, *store, !no_progress)) ++failed;
-      if (r.finished) profile_finished(rc, results, *store);
-    } catch (const ConfigError&) {
-      if (store) store->finish_run(row.run_id, "failed");
-      throw;  // a config or data mistake: every later run would hit it too
-    } catch (const dist::PeerFailure&) {
-      if (store) store->finish_run(row.run_id, "failed");
-      throw;  // the job is broken: no later run can train
+      r = train::train_run(rc, to);
     } catch (const std::exception& e) {
       if (store) store->finish_run(row.run_id, "failed");
-      if (speaks) std::cerr << fmt::format("sweep: {} failed: {}\n", rc.name, e.what());
+      // A config or data mistake: every later run would hit it too. Data parallel: the ranks may be
+      // at different collectives now (an error on one of them), so the job ends; a re-run resumes.
+      if (comm || dynamic_cast<const ConfigError*>(&e)) throw;
+      std::cerr << fmt::format("sweep: {} failed: {}\n", rc.name, e.what());
+      ++failed;
+      continue;
+    }
+    if (r.preempted) {  // the checkpoint is written; the same command resumes it
+      if (speaks) std::cerr << fmt::format("sweep: {} stopped on a signal at step {}; exit {} (requeue)\n", rc.name,
+                                           r.steps, kExitRequeue);
+      dist::end_job();
+      return kExitRequeue;
+    }
+    ++trained;
+    if (!speaks) continue;  // the others wait for rank 0's next decision meanwhile
+    store->finish_run(row.run_id, r.finished ? "finished" : "failed");
+    std::cerr << fmt::format("sweep: {} done: {} steps, final train loss {:.4f}, val loss {:.4f}, {:.0f} tok/s\n",
+                             rc.name, r.steps, r.final_train_loss, r.final_val_loss, r.tokens_per_s);
+    if (r.finished && !evaluate_finished(rc, to.run_dir, *store, !no_progress)) ++failed;
+    try {
+      if (r.finished) profile_finished(rc, results, *store);
+    } catch (const std::exception& e) {
+      std::cerr << fmt::format("sweep: {} profiling failed: {}\n", rc.name, e.what());
       ++failed;
     }
   }
+  decided("end");  // the others wait in the store (not a collective's timeout) while rank 0 evaluates
   dist::end_job();
   if (!speaks) return failed ? kExitRuntime : 0;
   std::cout << fmt::format("sweep {}: {} trained, {} already finished, {} failed\nresults: {} (runs table, sweep '{}'); "

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "common/errors.h"
@@ -57,34 +58,48 @@ int take_nproc(std::vector<std::string>& args) {
 }
 
 int launch_local(int nproc, const std::vector<std::string>& args) {
-  if (std::getenv("WORLD_SIZE") || std::getenv("RANK"))
-    throw ConfigError("--nproc: already started by a launcher (WORLD_SIZE/RANK are set); drop --nproc");
+  if (std::getenv("WORLD_SIZE") || std::getenv("RANK") || read_launch_env().distributed())
+    throw ConfigError("--nproc: already started by a launcher (torchrun's or Slurm's variables are set); drop --nproc");
   const int port = free_loopback_port();  // rank 0's TCPStore binds it a moment later
   struct sigaction sa {};
   sa.sa_handler = remember_signal;
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGTERM, SIGUSR1, SIGINT}) sigaction(sig, &sa, nullptr);
 
+  // Each rank's environment and arguments, built before fork: the child only calls exec.
+  std::vector<std::vector<std::string>> envs(static_cast<size_t>(nproc));
+  for (int r = 0; r < nproc; ++r) {
+    const std::map<std::string, std::string> set = {
+        {"RANK", std::to_string(r)},          {"LOCAL_RANK", std::to_string(r)},
+        {"WORLD_SIZE", std::to_string(nproc)}, {"LOCAL_WORLD_SIZE", std::to_string(nproc)},
+        {"MASTER_ADDR", "127.0.0.1"},          {"MASTER_PORT", std::to_string(port)}};
+    for (char** e = environ; *e; ++e) {
+      const std::string kv = *e;
+      if (!set.count(kv.substr(0, kv.find('=')))) envs[size_t(r)].push_back(kv);
+    }
+    for (const auto& [k, v] : set) envs[size_t(r)].push_back(k + "=" + v);
+  }
+  auto pointers = [](std::vector<std::string>& v) {
+    std::vector<char*> p;
+    for (auto& s : v) p.push_back(s.data());
+    p.push_back(nullptr);
+    return p;
+  };
+  std::vector<std::string> argv_s = {"runner"};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv = pointers(argv_s);
+  const pid_t launcher = ::getpid();
+
   std::vector<pid_t> pids(size_t(nproc), 0);
   for (int r = 0; r < nproc; ++r) {
+    std::vector<char*> envp = pointers(envs[size_t(r)]);
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("runner --nproc: fork failed");
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the launcher gone: no orphaned ranks
+      if (::getppid() != launcher) ::_exit(1);  // it went before the line above
       for (int sig : {SIGTERM, SIGUSR1, SIGINT}) ::signal(sig, SIG_DFL);
-      ::setenv("RANK", std::to_string(r).c_str(), 1);
-      ::setenv("LOCAL_RANK", std::to_string(r).c_str(), 1);
-      ::setenv("WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-      ::setenv("LOCAL_WORLD_SIZE", std::to_string(nproc).c_str(), 1);
-      ::setenv("MASTER_ADDR", "127.0.0.1", 1);
-      ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
-      std::vector<char*> argv;
-      static char self[] = "runner";
-      argv.push_back(self);
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv("/proc/self/exe", argv.data());
-      std::perror("runner --nproc: exec");
+      ::execve("/proc/self/exe", argv.data(), envp.data());
       ::_exit(127);
     }
     pids[size_t(r)] = pid;

@@ -15,7 +15,8 @@ namespace {
 const char* const kVars[] = {"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
                              "TORCHELASTIC_USE_AGENT_STORE", "TORCHELASTIC_RESTART_COUNT", "SLURM_PROCID",
                              "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NTASKS_PER_NODE", "SLURM_STEP_TASKS_PER_NODE",
-                             "SLURM_JOB_NODELIST", "SLURM_NODELIST", "SLURM_JOB_ID"};
+                             "SLURM_JOB_NODELIST", "SLURM_NODELIST", "SLURM_JOB_ID", "SLURM_STEP_NUM_TASKS",
+                             "SLURM_STEP_NODELIST"};
 
 // Sets exactly these launcher variables for the scope of one test.
 struct Env {
@@ -114,6 +115,15 @@ TEST_CASE("Slurm: MASTER_ADDR/MASTER_PORT win, and torchrun inside an allocation
     Env env({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "1"}});  // a single task: as today
     CHECK_FALSE(read_launch_env().distributed());
   }
+}
+
+TEST_CASE("Slurm: a step's own task count and node list win over the job's, and long job ids work") {
+  Env env({{"SLURM_PROCID", "1"}, {"SLURM_NTASKS", "16"}, {"SLURM_STEP_NUM_TASKS", "8"},
+           {"SLURM_JOB_NODELIST", "a[1-2]"}, {"SLURM_STEP_NODELIST", "a2"}, {"SLURM_JOB_ID", "12345678901"}});
+  const LaunchEnv e = read_launch_env();
+  CHECK(e.world == 8);
+  CHECK(e.master_addr == "a2");
+  CHECK(e.master_port == 15000 + 8901);
 }
 
 TEST_CASE("Slurm node lists: first host of ranges, lists and several bracket groups") {

@@ -85,6 +85,10 @@ Comm::Comm(const LaunchEnv& env, const torch::Device& device, std::chrono::milli
     auto pg_store = c10::make_intrusive<c10d::PrefixStore>("pg", impl_->store);
     if (device.is_cuda()) {
 #ifdef SHARELAB_CUDA
+      // wait() then blocks the host and throws on a failed or timed-out collective, so a dead peer is
+      // named here as with Gloo (without it, only the current stream waits and NCCL's watchdog aborts).
+      ::setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+      ::setenv("NCCL_BLOCKING_WAIT", "1", 0);  // its name before 2.2
       auto o = c10d::ProcessGroupNCCL::Options::create();
       o->timeout = timeout;
       impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(pg_store, env.rank, env.world, o);
@@ -142,7 +146,9 @@ void Comm::broadcast(const torch::Tensor& t, int root, const std::string& what) 
 }
 
 void Comm::barrier(const std::string& what) {
-  allreduce_sum(torch::zeros({1}, torch::TensorOptions().device(device_)), what);
+  auto t = torch::zeros({1}, torch::TensorOptions().device(device_));
+  allreduce_sum(t, what);
+  (void)t.cpu();  // CUDA: the host waits too
 }
 
 std::string Comm::share(const std::string& value, std::chrono::milliseconds wait) {

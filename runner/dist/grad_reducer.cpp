@@ -3,6 +3,8 @@
 
 #include <torch/csrc/autograd/utils/lambda_post_hook.h>
 
+#include "kernels/torch_compat.h"
+
 #include <algorithm>
 #include <chrono>
 #include <mutex>
@@ -132,6 +134,7 @@ void GradReducer::finish() {
       off += p.numel();
     }
   }
+  kernels::compat::synchronize(s.comm->device());  // CUDA: the copies are queued
   s.stats.exposed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   s.stats.exposed_sum_s += s.stats.exposed_s;
   ++s.stats.steps;
@@ -145,6 +148,7 @@ double GradReducer::time_blocking(int reps) {
     std::vector<Comm::Pending> p;
     for (auto& buf : s.flat) p.push_back(s.comm->allreduce_sum_async(buf, "all-reduce timing"));
     for (auto& w : p) w.wait();
+    kernels::compat::synchronize(s.comm->device());
     t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(t.begin(), t.end());

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "common/stop_signal.h"
 #include "common/threads.h"
@@ -138,22 +139,25 @@ torch::Tensor TrainSession::next_train_rows() {
 }
 
 // Same seed, same weights: checked, since a rank that differed would train a different model
-// without any error (a digest of every parameter, compared across ranks).
+// without any error. The digest hashes the parameters' bits (no floating-point sum, whose result
+// would depend on the thread count), 62 bits so that the int64 all-reduce of one slot per rank
+// cannot overflow.
 void TrainSession::check_same_weights() {
   torch::NoGradGuard no_grad;
-  double digest = 0;
-  int64_t k = 0;
+  uint64_t h = 14695981039346656037ull;
   for (const auto& s : optim_.slots()) {
-    const auto p = s.param.detach().to(torch::kCPU, torch::kFloat64).reshape({-1});
-    digest += double(++k) * (p.sum().item<double>() + 0.5 * p.square().sum().item<double>());
+    const auto p = s.param.detach().to(torch::kCPU).contiguous();
+    const auto* w = static_cast<const uint32_t*>(p.data_ptr());
+    const int64_t n = p.numel() * int64_t(p.element_size()) / 4;
+    for (int64_t i = 0; i < n; ++i) h = (h ^ w[i]) * 1099511628211ull;
   }
-  auto all = torch::zeros({comm_->world()}, torch::TensorOptions().dtype(torch::kFloat64).device(device_));
-  all[comm_->rank()] = digest;
+  auto all = torch::zeros({comm_->world()}, torch::TensorOptions().dtype(torch::kInt64).device(device_));
+  all[comm_->rank()] = int64_t(h >> 2);
   comm_->allreduce_sum(all, "weight check");
   const auto a = all.cpu();
   std::vector<int> differ;
   for (int r = 1; r < comm_->world(); ++r)
-    if (a[r].item<double>() != a[0].item<double>()) differ.push_back(r);
+    if (a[r].item<int64_t>() != a[0].item<int64_t>()) differ.push_back(r);
   if (!differ.empty())
     throw std::runtime_error(fmt::format("data parallel: the weights of rank(s) {} differ from rank 0's after {} "
                                          "(same seed {} everywhere; different LibTorch builds?)",
@@ -188,7 +192,11 @@ StepReport TrainSession::step() {
   ++state_.step;
   state_.tokens += step_tokens_;
   train_.seek(state_.data_cursor);  // the global cursor (next_train_rows advanced it)
+  const double epochs_before = state_.epochs;
   state_.epochs = train_.epochs();
+  if (std::floor(state_.epochs) > std::floor(epochs_before) && speaks())  // repeats are never silent
+    std::cerr << fmt::format("data: train split: pass {} over the data begins (step {}, global row {}); rows repeat\n",
+                             int64_t(std::floor(state_.epochs)) + 1, state_.step, state_.data_cursor);
   state_.last_loss = ss.loss;
   kernels::compat::synchronize(device_);  // CUDA: the optimizer's kernels are still queued
   if (!std::isfinite(ss.loss))
@@ -216,9 +224,19 @@ double TrainSession::validate() {
 
 std::string TrainSession::save_checkpoint() {
   stop_clock();
-  std::string path;
-  if (speaks()) path = train::save_checkpoint(opt_.run_dir, model_, optim_, state_, config_json_);
-  if (comm_) comm_->barrier("checkpoint");  // rank 0 wrote it: a resume from here finds it
+  if (!comm_) return train::save_checkpoint(opt_.run_dir, model_, optim_, state_, config_json_);
+  // Rank 0 writes; the others wait for its outcome (a failed write, a full disk say, ends every
+  // rank at this same point instead of leaving them in different collectives).
+  std::string path, error;
+  if (speaks()) {
+    try {
+      path = train::save_checkpoint(opt_.run_dir, model_, optim_, state_, config_json_);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  }
+  if (job_sum(error.empty() ? 0 : 1, "checkpoint") > 0)
+    throw std::runtime_error(speaks() ? error : "rank 0 could not write the checkpoint (its error says why)");
   return path;
 }
 

@@ -57,9 +57,10 @@ TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt) {
   // One global stream of rows: each data-parallel rank takes its slice of every micro-batch
   // (TrainSession), so the order and the checkpoint's cursor do not depend on the world size.
   data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
-  lo.log_epochs = !opt.comm || opt.comm->rank() == 0;
+  lo.log_epochs = false;  // the slices seek; TrainSession::step says when a pass begins again
   ShardSource train(run.data.dir, "train", lo);
   std::unique_ptr<ShardSource> val;
+  lo.log_epochs = !opt.comm || opt.comm->rank() == 0;
   if (wants_validation(run)) val = std::make_unique<ShardSource>(run.data.dir, "val", lo);
   return train_on(run, opt, train, val.get());
 }

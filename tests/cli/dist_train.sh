@@ -180,6 +180,20 @@ RUN=$(basename "$(dirname "$(ls pre/*/latest)")")
 "$RUNNER" resume "$RUN" --runs-dir pre --no-db --no-progress --nproc 2 > pre2.out 2>&1 || fail "resume after preemption"
 [ "$(final full.out)" = "$(final pre2.out)" ] || fail "after preemption + resume: $(final pre2.out) vs $(final full.out)"
 echo "SIGTERM: $(grep -o 'stopping at step [0-9]*' pre.err), exit 75; resumed bit-exact"
+# 4b. A checkpoint rank 0 cannot write (its file name taken by a folder) ends every rank at that
+# point, at once, not after --dist-timeout in mismatched collectives.
+mkdir -p "cw/$RUN/ckpt-000000008.h5"
+START=$(date +%s)
+set +e
+"$RUNNER" train debug "${COMMON[@]}" --set train.tokens=40960 --set model.scheme=shared-ffn --dist-timeout 120 \
+  --runs-dir cw --no-db --nproc 2 > cw.out 2> cw.err
+RC=$?
+set -e
+[ "$RC" != 0 ] || fail "an unwritable checkpoint did not fail the job"
+[ $(( $(date +%s) - START )) -le 60 ] || fail "an unwritable checkpoint took more than 60 s to end the job"
+grep -q "rank 0 could not write the checkpoint" cw.err || { cat cw.err; fail "rank 1 does not say rank 0's checkpoint failed"; }
+echo "unwritable checkpoint: every rank stopped at step 8 (exit $RC)"
+
 # 5. A sweep (configs/cpu.toml at smoke scale: Table 1's five models) with --nproc 2 against one
 # process: rank 0 owns the database (world_size 2), the same val losses; a re-run skips them all.
 SW=(--sweep "$SRC/configs/cpu.toml" --scale smoke --set "data.dir=$PWD/data" --set "data.mix=$PWD/mix.toml"
