@@ -10,6 +10,7 @@
 #     ranks ends with the uninterrupted 2-rank run's final loss, bit for bit.
 #  4. SIGTERM (Slurm preemption): rank 0 checkpoints, every rank exits 75; the resume finishes bit-exact.
 set -euo pipefail
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited $?"' ERR  # no silent exits under set -e
 RUNNER="$1"
 WORK="$2"
 # The Python whose torch matches the runner's LibTorch: torchrun's elastic agent hosts the store,
@@ -146,16 +147,20 @@ for _ in $(seq 1 600); do
   kill -0 "$LAUNCHER" 2> /dev/null || fail "the run ended before its first checkpoint"
   sleep 0.05
 done
-RANK1=$(pgrep -f -- "--runs-dir killed" | while read -r p; do
-  tr '\0' '\n' < /proc/$p/environ 2> /dev/null | grep -qx RANK=1 && echo "$p"; done | head -1)
+# (No pipes into grep -q or head here: under pipefail a writer cut short by SIGPIPE fails the line.)
+RANK1=""
+for p in $(pgrep -f -- "--runs-dir killed" || true); do
+  environ=$(tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null || true)
+  if grep -qx RANK=1 <<< "$environ"; then RANK1=$p; break; fi
+done
 [ -n "$RANK1" ] || fail "no rank 1 process found"
 START=$(date +%s)
-kill -9 "$RANK1"
+kill -9 "$RANK1" || fail "rank 1 ($RANK1) was gone before the kill"
 wait "$LAUNCHER" && fail "torchrun exited 0 after a rank was killed"
 ELAPSED=$(( $(date +%s) - START ))
 [ "$ELAPSED" -le 40 ] || fail "the job took ${ELAPSED}s to end after the kill (timeout 10 s + torchrun's grace)"
 grep -q "rank 1 is gone" killed.err || { cat killed.err; fail "no line names rank 1"; }
-grep "rank 1 is gone" killed.err | head -1
+grep -m1 "rank 1 is gone" killed.err
 RUN=$(basename "$(dirname "$(ls killed/*/latest)")")
 torchrun logs-resume --standalone "$RUNNER" resume "$RUN" --runs-dir killed --no-db --no-progress > resumed.out 2> resumed.err ||
   { cat resumed.err; fail "resume after the kill"; }
