@@ -3,6 +3,7 @@
 // last checkpoint), then evaluate it on its [eval] tasks. Bad sweep files fail with one line
 // before anything is prepared or trained.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <filesystem>
