@@ -139,17 +139,18 @@ PY
 LONG=("${COMMON[@]}" --set train.tokens=40960 --set model.scheme=shared-ffn --dist-timeout 10)
 torchrun logs-full --standalone "$RUNNER" train debug "${LONG[@]}" --runs-dir full --no-db > full.out 2> full.err ||
   { cat full.err; fail "uninterrupted 2-rank run"; }
-torchrun logs-kill --standalone "$RUNNER" train debug "${LONG[@]}" --runs-dir killed --no-db \
+torchrun logs-kill --standalone "$RUNNER" train debug "${LONG[@]}" --runs-dir "$PWD/dp-killed" --no-db \
   > killed.out 2> killed.err &
 LAUNCHER=$!
 for _ in $(seq 1 600); do
-  ls killed/*/latest > /dev/null 2>&1 && break
+  ls dp-killed/*/latest > /dev/null 2>&1 && break
   kill -0 "$LAUNCHER" 2> /dev/null || fail "the run ended before its first checkpoint"
   sleep 0.05
 done
 # (No pipes into grep -q or head here: under pipefail a writer cut short by SIGPIPE fails the line.)
 RANK1=""
-for p in $(pgrep -f -- "--runs-dir killed" || true); do
+# This run's ranks only: train_kill_resume.sh (maybe running beside this test) has its own "killed".
+for p in $(pgrep -f -- "--runs-dir $PWD/dp-killed" || true); do
   environ=$(tr '\0' '\n' < "/proc/$p/environ" 2> /dev/null || true)
   if grep -qx RANK=1 <<< "$environ"; then RANK1=$p; break; fi
 done
@@ -161,8 +162,8 @@ ELAPSED=$(( $(date +%s) - START ))
 [ "$ELAPSED" -le 40 ] || fail "the job took ${ELAPSED}s to end after the kill (timeout 10 s + torchrun's grace)"
 grep -q "rank 1 is gone" killed.err || { cat killed.err; fail "no line names rank 1"; }
 grep -m1 "rank 1 is gone" killed.err
-RUN=$(basename "$(dirname "$(ls killed/*/latest)")")
-torchrun logs-resume --standalone "$RUNNER" resume "$RUN" --runs-dir killed --no-db --no-progress > resumed.out 2> resumed.err ||
+RUN=$(basename "$(dirname "$(ls dp-killed/*/latest)")")
+torchrun logs-resume --standalone "$RUNNER" resume "$RUN" --runs-dir dp-killed --no-db --no-progress > resumed.out 2> resumed.err ||
   { cat resumed.err; fail "resume after the kill"; }
 [ "$(final full.out)" = "$(final resumed.out)" ] || fail "after kill + resume: $(final resumed.out) vs $(final full.out)"
 echo "kill -9 rank 1, resume at 2 ranks: final loss $(final resumed.out), bit-exact"
@@ -175,10 +176,8 @@ for _ in $(seq 1 600); do
   sleep 0.05
 done
 kill -TERM "$LAUNCHER"
-set +e
-wait "$LAUNCHER"
-RC=$?
-set -e
+RC=0
+wait "$LAUNCHER" || RC=$?
 [ "$RC" = 75 ] || { cat pre.err; fail "preempted job exited $RC, want 75"; }
 grep -q "stopping at step" pre.err || fail "no stop line"
 RUN=$(basename "$(dirname "$(ls pre/*/latest)")")
@@ -189,11 +188,9 @@ echo "SIGTERM: $(grep -o 'stopping at step [0-9]*' pre.err), exit 75; resumed bi
 # point, at once, not after --dist-timeout in mismatched collectives.
 mkdir -p "cw/$RUN/ckpt-000000008.h5"
 START=$(date +%s)
-set +e
+RC=0
 "$RUNNER" train debug "${COMMON[@]}" --set train.tokens=40960 --set model.scheme=shared-ffn --dist-timeout 120 \
-  --runs-dir cw --no-db --nproc 2 > cw.out 2> cw.err
-RC=$?
-set -e
+  --runs-dir cw --no-db --nproc 2 > cw.out 2> cw.err || RC=$?
 [ "$RC" != 0 ] || fail "an unwritable checkpoint did not fail the job"
 [ $(( $(date +%s) - START )) -le 60 ] || fail "an unwritable checkpoint took more than 60 s to end the job"
 grep -q "rank 0 could not write the checkpoint" cw.err || { cat cw.err; fail "rank 1 does not say rank 0's checkpoint failed"; }
