@@ -45,6 +45,5 @@ void install_stop_handlers() {
 }
 
 bool stop_requested() { return g_signal != 0; }
-int stop_signal() { return g_signal; }
 
 }  // namespace sharelab

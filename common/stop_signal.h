@@ -7,6 +7,5 @@ namespace sharelab {
 
 void install_stop_handlers();  // idempotent
 bool stop_requested();         // a SIGTERM or SIGUSR1 arrived since install
-int stop_signal();             // which one (0 = none)
 
 }  // namespace sharelab

@@ -297,7 +297,7 @@ int cmd_sweep(const Args& args) {
     to.resume = true;
     to.progress = !no_progress;
     to.comm = comm;
-    to.bucket_bytes = dist_flags.bucket_mb * 1024 * 1024;
+    to.bucket_bytes = dist_flags.bucket_bytes();
     train::TrainResult r;
     try {
       r = train::train_run(rc, to);

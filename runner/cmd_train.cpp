@@ -69,7 +69,7 @@ int train_and_record(const config::RunConfig& rc, const std::string& run_dir, co
   opt.stop_after_tokens = f.stop_after_tokens;
   opt.progress = !f.no_progress;
   opt.comm = comm;
-  opt.bucket_bytes = f.dist.bucket_mb * 1024 * 1024;
+  opt.bucket_bytes = f.dist.bucket_bytes();
   train::TrainResult r;
   try {
     r = train::train_run(rc, opt);

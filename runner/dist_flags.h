@@ -10,6 +10,8 @@ struct DistFlags {
   int nproc = 1;             // taken by main() (local_launch.h); listed here for --help
   double timeout_s = 600;    // a collective's wait for a peer before the job ends naming it
   double bucket_mb = 25;     // gradient all-reduce bucket size
+
+  double bucket_bytes() const { return bucket_mb * 1024 * 1024; }  // TrainOptions::bucket_bytes
 };
 
 void add_dist_flags(po::options_description& opts, DistFlags& f);
