@@ -99,7 +99,8 @@ int cmd_train(const Args& args) {
   opts.add_options()("preset", po::value(&preset)->required(), "preset name (runner presets)")(
       "data", po::value(&data)->required(), "prepared data directory (runner data prepare)")(
       "set", po::value(&sets)->multitoken()->composing(), "override: model.KEY=V, train.KEY=V, data.KEY=V (repeatable)")(
-      "name", po::value(&name)->default_value(""), "run name (default: the preset)");
+      "name", po::value(&name)->default_value(""), "run name (default: the preset)")(
+      "init-from", po::value<std::string>(), "start from these weights: an HF directory or a weights file (train.init_from)");
   add_record_flags(opts, flags, "runs live in RUNS_DIR/<run_id>");
   po::positional_options_description pos;
   pos.add("preset", 1);
@@ -114,6 +115,7 @@ int cmd_train(const Args& args) {
   rc.model = arch::resolve_preset(preset);
   // The sweep's typed assignment: the same keys, types and messages as `runner sweep --set`.
   for (const auto& s : sets) config::assign(rc, config::parse_set(s));
+  if (vm.count("init-from")) rc.train.init_from = vm["init-from"].as<std::string>();
   rc.model.validate();
   rc.name = name.empty() ? preset : name;
   train::validate_train(rc.train);

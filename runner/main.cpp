@@ -30,7 +30,7 @@ struct Command {
 const std::vector<Command> kCommands = {
     {"presets", "table of every preset: geometry, scheme, unique/effective params, GFLOPs/token", cmd_presets},
     {"describe", "one preset in full (with --set overrides): spec, layout, accounting", cmd_describe},
-    {"export", "build a preset and write its weights (native HDF5 and/or HF-named HDF5)", cmd_export},
+    {"export", "write a model as an HF directory, GGUF or native HDF5 (a run, checkpoint, HF dir or preset)", cmd_export},
     {"logits", "run a forward pass on given token ids and write the logits as .npy", cmd_logits},
     {"data", "data pipeline: prepare shards from a mix, inspect them, train/load a tokenizer", cmd_data},
     {"sweep", "expand a sweep TOML and train its unfinished runs (--dry-run: the plan only)", cmd_sweep},

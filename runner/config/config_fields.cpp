@@ -116,6 +116,7 @@ const std::vector<Field>& fields() {
       field("train", "log_every_steps", tr, &T::log_every_steps),
       field("train", "threads", tr, &T::threads),
       field("train", "device", tr, &T::device),
+      field("train", "init_from", tr, &T::init_from),
       field("data", "dir", da, &D::dir),
       field("data", "mix", da, &D::mix),
       field("data", "tokenizer", da, &D::tokenizer),

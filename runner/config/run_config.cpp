@@ -43,6 +43,8 @@ TrainConfig::Shape TrainConfig::shape(int world) const {
 std::string RunConfig::canonical_json() const {
   nlohmann::json j = {{"sweep", sweep}, {"name", name}, {"preset", preset}, {"scale", scale}};
   for (const auto& s : config_sections()) j[s] = section_json(*this, s);
+  // Absent when unset, so the run ids of runs from before the field existed stay what they were.
+  if (train.init_from.empty()) j["train"].erase("init_from");
   return j.dump();
 }
 

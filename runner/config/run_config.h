@@ -38,6 +38,7 @@ struct TrainConfig {
   int64_t log_every_steps = 10;
   int threads = 0;                           // 0 = all cores
   std::string device = "cpu";                // "cpu" or "cuda" / "cuda:N"
+  std::string init_from;                     // HF directory or weights file to start from ("": the seed's init)
 
   int64_t steps() const;                     // tokens / global_batch_tokens, rounded down
   int64_t accumulation() const;              // global_batch_tokens / (micro_batch x seq_len)

@@ -6,9 +6,9 @@
 #include "common/errors.h"
 #include "arch/h5_tensors.h"
 #include "arch/weights.h"
-#include "runner/eval/hf_checkpoint.h"
 #include "runner/eval/read_util.h"
 #include "runner/eval/text_util.h"
+#include "runner/interop/hf_dir.h"
 
 namespace sharelab::eval {
 
@@ -78,8 +78,9 @@ ModelSource load_model_source(const std::string& path) {
   ModelSource src;
   const fs::path p(path);
   if (!fs::exists(p)) throw ConfigError(path + ": no such run directory, checkpoint file or HF model directory");
-  if (is_hf_checkpoint_dir(path)) {
-    src.model = load_hf_checkpoint(path);
+  // A run directory holds config.json too, but also its `latest` pointer.
+  if (fs::is_directory(p) && fs::exists(p / "config.json") && !fs::exists(p / "latest")) {
+    src.model = interop::load_hf_dir(path);
     src.kind = "hf";
     src.checkpoint = path;
     src.run_id = "hf:" + fs::weakly_canonical(p).filename().string();

@@ -15,8 +15,10 @@
 #include "common/stop_signal.h"
 #include "common/threads.h"
 #include "arch/h5_tensors.h"
+#include "arch/weights.h"
 #include "common/errors.h"
 #include "kernels/torch_compat.h"
+#include "runner/interop/hf_dir.h"
 #include "runner/train/validate_train.h"
 
 namespace sharelab::train {
@@ -50,11 +52,23 @@ int use_threads(int threads, int local_world) {
   return n;
 }
 
-// The run's model, initialised from its seed (a resume then overwrites the weights).
+// train.init_from: an HF directory (ours or transformers') or a native weights file. Into any
+// scheme whose shared modules the source holds identical copies of (load_hf_state checks).
+void load_init_weights(arch::CausalLM& model, const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    auto src = interop::load_hf_dir(path);
+    arch::load_hf_state(model, arch::hf_state(src), path);
+  } else {
+    arch::load_weights(model, path);
+  }
+}
+
+// The run's model, initialised from its seed or train.init_from (a resume then overwrites the weights).
 arch::CausalLM build_model(const config::RunConfig& run, const torch::Device& device) {
   torch::manual_seed(run.train.seed);
   arch::CausalLM model(run.model);
   model->reset_parameters(run.train.seed);
+  if (!run.train.init_from.empty()) load_init_weights(model, run.train.init_from);
   model->to(device);
   model->train();
   return model;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "common/errors.h"
@@ -11,6 +12,7 @@
 #include "runner/data/loader.h"
 #include "runner/data/manifest.h"
 #include "runner/dist/comm.h"
+#include "runner/interop/hf_dir.h"
 #include "runner/train/train_loop.h"
 
 namespace sharelab::train {
@@ -40,6 +42,10 @@ void check_run_inputs(const config::RunConfig& run, int world) {
   (void)kernels::compat::resolve_device(run.train.device, "train.device");
   (void)run.train.shape(world);
   if (run.data.dir.empty()) throw ConfigError("data.dir is empty: prepare shards with `runner data prepare` first");
+  const std::string& init = run.train.init_from;
+  if (!init.empty() && !std::filesystem::is_regular_file(init) && !interop::is_hf_dir(init))
+    throw ConfigError("train.init_from = '" + init + "': neither an HF model directory (config.json + "
+                      "model.safetensors) nor a weights file (runner export --out)");
   const data::Manifest m = data::Manifest::load(run.data.dir);
   if (m.vocab_size > run.model.vocab_size)
     throw ConfigError(fmt::format("{}: data vocab_size {} exceeds model.vocab_size {}", run.data.dir, m.vocab_size,

@@ -16,7 +16,7 @@ TOKENS=1,15,300,7,7,42,511,3,99,128,5,260
 check() {  # check NAME REF_CONFIG_JSON RUNNER_SETS...
   local name="$1" cfg="$2"; shift 2
   local sets=(); for s in "$@"; do sets+=(--set "$s"); done
-  "$RUNNER" export debug "${sets[@]}" --seed 7 --out "$T/$name.h5" --hf-out "$T/$name.hf.h5" >/dev/null
+  "$RUNNER" export debug "${sets[@]}" --seed 7 --out "$T/$name.h5" --hf-h5 "$T/$name.hf.h5" >/dev/null
   "$RUNNER" logits debug "${sets[@]}" --weights "$T/$name.h5" --tokens "$TOKENS" --out "$T/$name.ours.npy"
   "$PY" "$REF" --config "$cfg" --weights "$T/$name.hf.h5" --tokens "$TOKENS" --out "$T/$name.ref.npy" >/dev/null
   "$PY" - "$T/$name.ours.npy" "$T/$name.ref.npy" "$name" <<'PYEOF'
