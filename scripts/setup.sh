@@ -31,3 +31,6 @@ fi
 
 # The default corpus for `runner data prepare --mix configs/data/default.toml` (configs/data/README.md).
 bash "$(dirname "$0")/corpus/fetch_default.sh"
+
+# The pinned PyPI tools that check our HF and GGUF exports (transformers, gguf; scripts/setup_interop.sh).
+bash "$(dirname "$0")/setup_interop.sh"

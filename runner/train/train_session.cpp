@@ -52,17 +52,6 @@ int use_threads(int threads, int local_world) {
   return n;
 }
 
-// train.init_from: an HF directory (ours or transformers') or a native weights file. Into any
-// scheme whose shared modules the source holds identical copies of (load_hf_state checks).
-void load_init_weights(arch::CausalLM& model, const std::string& path) {
-  if (std::filesystem::is_directory(path)) {
-    auto src = interop::load_hf_dir(path);
-    arch::load_hf_state(model, arch::hf_state(src), path);
-  } else {
-    arch::load_weights(model, path);
-  }
-}
-
 // The run's model, initialised from its seed or train.init_from (a resume then overwrites the weights).
 arch::CausalLM build_model(const config::RunConfig& run, const torch::Device& device) {
   torch::manual_seed(run.train.seed);
@@ -90,6 +79,15 @@ torch::Tensor to_tensor(const data::TokenBatch& b, int64_t seq_len, const torch:
 }
 
 }  // namespace
+
+void load_init_weights(arch::CausalLM& model, const std::string& path) {
+  if (std::filesystem::is_directory(path)) {
+    auto src = interop::load_hf_dir(path);
+    arch::load_hf_state(model, arch::hf_state(src), path);
+  } else {
+    arch::load_weights(model, path);
+  }
+}
 
 TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val)
     : run_(checked(run, opt)),

@@ -34,6 +34,10 @@ struct StepReport {
   bool stop = false;         // a rank got SIGTERM/SIGUSR1: checkpoint and stop (all ranks agree)
 };
 
+// train.init_from: an HF directory (ours or transformers') or a native weights file, into any
+// scheme whose shared modules the source holds identical copies of (ConfigError otherwise).
+void load_init_weights(arch::CausalLM& model, const std::string& path);
+
 class TrainSession {
  public:
   // Validates the run, sets threads and device, builds the model and optimizer, resumes from the

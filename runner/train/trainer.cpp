@@ -14,6 +14,7 @@
 #include "runner/dist/comm.h"
 #include "runner/interop/hf_dir.h"
 #include "runner/train/train_loop.h"
+#include "runner/train/train_session.h"
 
 namespace sharelab::train {
 
@@ -46,6 +47,10 @@ void check_run_inputs(const config::RunConfig& run, int world) {
   if (!init.empty() && !std::filesystem::is_regular_file(init) && !interop::is_hf_dir(init))
     throw ConfigError("train.init_from = '" + init + "': neither an HF model directory (config.json + "
                       "model.safetensors) nor a weights file (runner export --out)");
+  if (!init.empty()) {  // a source that does not fit the model is refused before any run row
+    arch::CausalLM probe(run.model);
+    load_init_weights(probe, init);
+  }
   const data::Manifest m = data::Manifest::load(run.data.dir);
   if (m.vocab_size > run.model.vocab_size)
     throw ConfigError(fmt::format("{}: data vocab_size {} exceeds model.vocab_size {}", run.data.dir, m.vocab_size,

@@ -46,5 +46,26 @@ SLURM_PROCID=0 SLURM_NTASKS=2 expect 2 "SLURM_NTASKS=2 but neither MASTER_ADDR n
 expect 2 "--nproc '0': expected a number of processes (1..256)" -- train debug --data "$tmp/data" --nproc 0
 WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 expect 2 "--nproc: already started by a launcher" -- train debug --data "$tmp/data" --nproc 2
 if [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: a refused device left $(ls "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
+# Export and import: a bad dtype, a model without a vocabulary for GGUF, a broken HF directory; no
+# partial output left behind.
+expect 2 "--dtype = 'int4': expected f32, bf16 or f16" -- export debug --hf "$tmp/hf" --dtype int4
+expect 2 "--gguf: llama.cpp needs the vocabulary; give --tokenizer FILE" -- export debug --gguf "$tmp/m.gguf"
+expect 2 "nope.h5: no such run directory, checkpoint file or HF model directory" -- export nope.h5 --hf "$tmp/hf"
+"$RUNNER" export debug --hf "$tmp/hf" >/dev/null
+sed -i 's/"intermediate_size": 176/"intermediate_size": 200/' "$tmp/hf/config.json"
+expect 2 "$tmp/hf/model.safetensors: tensor 'model.layers.0.mlp.down_proj.weight' has shape [64, 176], but $tmp/hf/config.json implies [64, 200]" -- logits "$tmp/hf" --tokens 1,2 --out "$tmp/x.npy"
+sed -i 's/"intermediate_size": 200/"intermediate_size": 176/; s/"silu"/"gelu"/' "$tmp/hf/config.json"
+expect 2 "$tmp/hf/config.json: field 'hidden_act' is \"gelu\", expected \"silu\"" -- logits "$tmp/hf" --tokens 1,2 --out "$tmp/x.npy"
+sed -i 's/"gelu"/"silu"/' "$tmp/hf/config.json"
+mv "$tmp/hf/model.safetensors" "$tmp/moved.safetensors"
+expect 2 "$tmp/hf/model.safetensors: cannot open safetensors file" -- eval "$tmp/hf" --tasks wikitext
+mv "$tmp/moved.safetensors" "$tmp/hf/model.safetensors"
+expect 2 "train.init_from = '$tmp/none': neither an HF model directory" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --init-from "$tmp/none"
+"$RUNNER" export debug --set scheme=shared-ffn --hf "$tmp/hf2" >/dev/null
+sed -i 's/"scheme": "shared-ffn"/"scheme": "none"/' "$tmp/hf2/config.json"  # a layout from another scheme
+expect 2 "$tmp/hf2/config.json: field 'sharelab.layout' differs from scheme 'none'" -- logits "$tmp/hf2" --tokens 1,2 --out "$tmp/x.npy"
+expect 2 "'model.layers.1.mlp.gate_proj.weight' differs from 'model.layers.0.mlp.gate_proj.weight' but scheme 'shared-ffn' shares them" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set model.scheme=shared-ffn --init-from "$tmp/hf"
+leftovers=$(ls -a "$tmp" | grep -c "tmp-" || true)
+if [ "$leftovers" != 0 ] || [ -e "$tmp/x.npy" ] || [ -e "$tmp/m.gguf" ] || [ -e "$tmp/r.db" ] || [ -e "$tmp/runs" ]; then echo "FAIL: partial output left: $(ls -a "$tmp")"; fail=$((fail+1)); else passed=$((passed+1)); fi
 echo "$passed passed, $fail failed"
 [ "$fail" = 0 ]
