@@ -385,6 +385,14 @@ TEST_CASE("export: tied embeddings omit output.weight; block repeats unrolled") 
   CHECK(f.kv.at("llama.block_count").nums[0] == spec.n_layers);
   CHECK(f.tensors.count("blk." + std::to_string(spec.n_layers - 1) + ".attn_q.weight") == 1);
   CHECK(f.tensors.size() == 2 + 9 * size_t(spec.n_layers));
+
+  // A tokenizer without BOS: no id written and nothing to add (llama.cpp would prepend id 1).
+  auto vocab = toy_vocab(spec.vocab_size);
+  vocab.bos_id = -1;
+  export_gguf(model, vocab, tmp / "nobos.gguf", "f32");
+  const File g = parse(slurp(tmp / "nobos.gguf"));
+  CHECK(g.kv.count("tokenizer.ggml.bos_token_id") == 0);
+  CHECK(g.kv.at("tokenizer.ggml.add_bos_token").nums[0] == 0);
 }
 
 TEST_CASE("export errors: vocab mismatch, unknown dtype; no file left") {

@@ -29,11 +29,7 @@ start=$(date +%s)
 
 # pip's cache keeps the 77 MB sdist for the next run.
 sdist="$OUT/llama_cpp_python-$VERSION.tar.gz"
-if [[ ! -f "$sdist" ]]; then
-  "$PYTHON" -m pip download --quiet --no-binary :all: --no-deps --no-build-isolation \
-    "llama-cpp-python==$VERSION" -d "$OUT" 2>/dev/null \
-  || "$PYTHON" -m pip download --quiet --no-binary :all: --no-deps "llama-cpp-python==$VERSION" -d "$OUT"
-fi
+[[ -f "$sdist" ]] || "$PYTHON" -m pip download --quiet --no-binary :all: --no-deps "llama-cpp-python==$VERSION" -d "$OUT"
 echo "$SHA256  $sdist" | sha256sum -c --quiet - \
   || { echo "build_llama_cpp.sh: $sdist: sha256 differs from the pinned one" >&2; exit 1; }
 
@@ -50,7 +46,9 @@ cmake --build "$OUT/build" --target llama -j "$JOBS"
 
 rm -rf "$OUT/py" && mkdir -p "$OUT/py/llama_cpp/lib"
 cp -r "$OUT/src/llama_cpp/." "$OUT/py/llama_cpp/"
-find "$OUT/build/bin" "$OUT/build" -maxdepth 3 -name 'lib*.so*' -exec cp -P {} "$OUT/py/llama_cpp/lib/" \; 2>/dev/null
-ls "$OUT/py/llama_cpp/lib/libllama.so" >/dev/null
+find "$OUT/build/bin" -maxdepth 1 -name 'lib*.so*' -exec cp -P {} "$OUT/py/llama_cpp/lib/" \;
+[[ -f "$OUT/py/llama_cpp/lib/libllama.so" ]] || { echo "build_llama_cpp.sh: no libllama.so in $OUT/build/bin" >&2; exit 1; }
 echo "llama-cpp-python==$VERSION" >"$STAMP"
-echo "llama.cpp: built $(cd "$src" && git rev-parse --short HEAD 2>/dev/null || echo vendored) in $(( $(date +%s) - start )) s with -j$JOBS -> $OUT/py"
+commit=vendored  # the sdist carries the submodule's .git; never ask git above it (our own checkout)
+[[ -e "$src/.git" ]] && commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo vendored)
+echo "llama.cpp: built $commit in $(( $(date +%s) - start )) s with -j$JOBS -> $OUT/py"

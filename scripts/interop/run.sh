@@ -5,10 +5,13 @@
 #   2. trains a SentencePiece tokenizer (512 pieces = the debug preset's vocab_size) on 95% of
 #      tiny-shakespeare and prepares it; the last 5% is the held-out text;
 #   3. per scheme: trains the `debug` preset (8 layers) for a few hundred steps, exports it as
-#      GGUF (f32 and f16) and as an HF directory, checks the GGUF against the HF safetensors with
-#      the `gguf` package (tests/interop/gguf_check.py), then runs both GGUFs in llama.cpp on
-#      fixed windows of held-out token ids and compares logits and perplexity with `runner logits`
-#      (llama_cpp_check.py: f32 logits within 1e-3 x max|logit|, perplexity within 1%).
+#      GGUF and as an HF directory (f32 and f16), checks each GGUF against the HF safetensors with
+#      the `gguf` package (tests/interop/gguf_check.py) and, when torch >= 2.1 is at hand, against
+#      llama.cpp's convert_hf_to_gguf.py run on that HF directory (byte-identical tensors), then
+#      runs both GGUFs in llama.cpp on fixed windows of held-out token ids and compares logits and
+#      perplexity with `runner logits`
+#      (llama_cpp_check.py: logits within 1e-3 (f32) / 5e-3 (f16) x max(1, max|logit|), perplexity
+#      within 1%). Takes ~10 min on 2 cores (~1 min per scheme, llama.cpp's build ~2.5 min once).
 # Env: RUNNER (build/runner), INTEROP_WORK (results/interop), INTEROP_TEXT (tiny-shakespeare),
 # INTEROP_PYTHON (python3), INTEROP_PYTHONPATH (third_party/interop: gguf, numpy; the llama.cpp
 # binding also needs typing-extensions, diskcache, jinja2), INTEROP_SCHEMES, INTEROP_STEPS (400).
@@ -74,10 +77,27 @@ PY
 scheme_sets() {
   case "$1" in
     immediate|repeat-all-over|reverse) echo "--set model.repeats=2" ;;
-    cycle|sequence|cycle-rev) echo "--set model.unique_blocks=4" ;;
+    cycle|sequence|cycle-rev) echo "--set model.unique_blocks=2" ;;  # 0101..., unlike repeat-all-over's 01230123
     *) echo "" ;;
   esac
 }
+
+# llama.cpp's own converter on our HF export, when a Python with torch >= 2.1 and transformers is at
+# hand (INTEROP_TORCH_PYTHONPATH, default the pinned LibTorch 2.x wheel of `make test`): our GGUF
+# must then be byte-identical to its output. INTEROP_CONVERTER=0 skips, 1 requires it.
+LLAMA_SRC=${LLAMA_CPP_OUT:-$ROOT/third_party/llama.cpp-build}/src/vendor/llama.cpp
+CONVERTER_PYTHONPATH=$LLAMA_SRC/gguf-py:$PYTHONPATH:${INTEROP_TORCH_PYTHONPATH:-$ROOT/third_party/torch2}
+converter=${INTEROP_CONVERTER:-auto}
+if [[ $converter != 0 ]]; then
+  if PYTHONPATH="$CONVERTER_PYTHONPATH" "$PY" -c \
+      'import sys, torch, transformers, sentencepiece; sys.exit(tuple(map(int, torch.__version__.split(".")[:2])) < (2, 1))' 2>/dev/null; then
+    converter=1
+  elif [[ $converter == 1 ]]; then
+    echo "run.sh: INTEROP_CONVERTER=1 but no torch >= 2.1 + transformers + sentencepiece on $CONVERTER_PYTHONPATH" >&2; exit 2
+  else
+    converter=0; echo "run.sh: convert_hf_to_gguf.py comparison skipped (no torch >= 2.1 + transformers)" >&2
+  fi
+fi
 
 tokens=$((STEPS * 1024))
 summary=()
@@ -94,14 +114,21 @@ for scheme in $SCHEMES; do
     || { echo "run.sh: training $scheme failed (see $WORK/$log)" >&2; exit 1; }
   run=$(awk '/^run_dir /{print $2}' "$log" | tail -n 1)
   rm -rf "$scheme" && mkdir -p "$scheme"
-  export_hf "$run" "$scheme/hf" f32
-  cp data/tokenizer.model "$scheme/hf/" 2>/dev/null || true
   our_logits "$run" windows.txt "$scheme/ours-"
   for dtype in f32 f16; do
     export_gguf "$run" "$scheme/model-$dtype.gguf" "$dtype"
-    "$PY" "$ROOT/tests/interop/gguf_check.py" "$scheme/model-$dtype.gguf" "$scheme/hf" || fail=1
-    # f16: our logits are the f32 model's, so only the perplexity is held to the 1% bound.
-    tol=1e-3; [[ $dtype == f16 ]] && tol=1
+    export_hf "$run" "$scheme/hf-$dtype" "$dtype"
+    [[ -f "$scheme/hf-$dtype/tokenizer.model" ]] || cp data/tokenizer.model "$scheme/hf-$dtype/"
+    converted=()
+    if [[ $converter == 1 ]]; then
+      PYTHONPATH="$CONVERTER_PYTHONPATH" "$PY" "$LLAMA_SRC/convert_hf_to_gguf.py" "$scheme/hf-$dtype" \
+        --outfile "$scheme/converted-$dtype.gguf" --outtype "$dtype" >"$scheme/convert-$dtype.log" 2>&1 \
+        || { echo "run.sh: convert_hf_to_gguf.py failed on $scheme/hf-$dtype (see $WORK/$scheme/convert-$dtype.log)" >&2; fail=1; }
+      converted=(--converted "$scheme/converted-$dtype.gguf")
+    fi
+    "$PY" "$ROOT/tests/interop/gguf_check.py" "$scheme/model-$dtype.gguf" "$scheme/hf-$dtype" "${converted[@]}" || fail=1
+    # f16: our logits are the f32 model's, so the bound covers the weights' rounding (see llama_cpp_check.py).
+    tol=1e-3; [[ $dtype == f16 ]] && tol=5e-3
     if out=$("$PY" "$ROOT/scripts/interop/llama_cpp_check.py" --gguf "$scheme/model-$dtype.gguf" --ids windows.txt \
              --ours $(ls "$scheme"/ours-*.npy | sort -V) --label "$scheme/$dtype" --logit-tol "$tol"); then
       summary+=("$out")

@@ -3,7 +3,7 @@
 `runner export SRC --hf DIR` writes for the same model, reading the GGUF with the `gguf` PyPI
 package (llama.cpp's own gguf-py), independently of our C++ reader.
 
-    gguf_check.py FILE.gguf HFDIR
+    gguf_check.py FILE.gguf HFDIR [--converted CONVERTED.gguf]
 
 Checked: the llama.* hyperparameters against config.json; every tensor of the HF checkpoint
 (model.safetensors or the sharded model.safetensors.index.json) under its llama.cpp name, with
@@ -13,6 +13,8 @@ tensor to the GGUF type the same way, round-to-nearest-even; within the coarser 
 when the HF file was itself rounded to another 16-bit type); no extra or missing tensor
 (tied embeddings: no output.weight); when HFDIR has tokenizer.model and the `sentencepiece`
 package is importable, the tokenizer.ggml.* vocabulary, scores, types and special ids.
+With --converted (llama.cpp's own convert_hf_to_gguf.py run on HFDIR with the same --outtype):
+the same tensors, types, ggml dims and bytes, and the same value for every key both files have.
 Exits 1 with the first difference; prints a one-line summary otherwise. numpy + gguf only
 (sentencepiece optional); the safetensors files are parsed here (numpy has no bfloat16).
 """
@@ -203,10 +205,41 @@ def gguf_name(hf):
     return f"blk.{parts[2]}.{sub}.{parts[-1]}" if sub else None
 
 
+def check_converted(reader, path, other_path):
+    other = gguf.GGUFReader(str(other_path))
+    ours = {t.name: t for t in reader.tensors}
+    theirs = {t.name: t for t in other.tensors}
+    if set(ours) != set(theirs):
+        fail(f"{path}: tensors differ from {other_path}: only ours {sorted(set(ours) - set(theirs))[:5]}, "
+             f"only theirs {sorted(set(theirs) - set(ours))[:5]}")
+    for name, t in ours.items():
+        o = theirs[name]
+        if t.tensor_type != o.tensor_type or t.shape.tolist() != o.shape.tolist():
+            fail(f"{path}: tensor {name} is {t.tensor_type.name} {t.shape.tolist()}, {other_path} has "
+                 f"{o.tensor_type.name} {o.shape.tolist()}")
+        if np.asarray(t.data).tobytes() != np.asarray(o.data).tobytes():
+            fail(f"{path}: tensor {name}: bytes differ from {other_path}")
+    # general.name / size_label and the like are descriptive; everything llama.cpp reads must agree.
+    skip = {"general.name", "general.size_label", "general.basename", "general.finetune", "general.alignment"}
+    for key in sorted(set(reader.fields) & set(other.fields)):
+        if key.startswith("GGUF.") or key in skip:
+            continue
+        a, b = reader.fields[key], other.fields[key]
+        if a.types != b.types or field_value(reader, key) != field_value(other, key):
+            fail(f"{path}: key {key} differs from {other_path}: {str(field_value(reader, key))[:60]} "
+                 f"({a.types}) vs {str(field_value(other, key))[:60]} ({b.types})")
+    return f"; tensors byte-identical to {other_path}"
+
+
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: gguf_check.py FILE.gguf HFDIR")
-    path, hfdir = Path(sys.argv[1]), Path(sys.argv[2])
+    args = sys.argv[1:]
+    converted = None
+    if len(args) == 4 and args[2] == "--converted":
+        converted = Path(args[3])
+        args = args[:2]
+    if len(args) != 2:
+        sys.exit("usage: gguf_check.py FILE.gguf HFDIR [--converted CONVERTED.gguf]")
+    path, hfdir = Path(args[0]), Path(args[1])
     if not path.is_file():
         fail(f"{path}: not found")
     cfg_path = hfdir / "config.json"
@@ -254,8 +287,9 @@ def main():
     if cfg.get("tie_word_embeddings") and "output.weight" in tensors:
         fail(f"{path}: output.weight present but config.json ties the embeddings")
     vocab = check_vocab(reader, hfdir, cfg, path)
+    same = check_converted(reader, path, converted) if converted else ""
     print(f"gguf_check.py: {path}: {len(tensors)} tensors ({wide}) and the llama.* keys match {hfdir}"
-          f"; {vocab}")
+          f"; {vocab}{same}")
 
 
 if __name__ == "__main__":
