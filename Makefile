@@ -13,7 +13,7 @@ ifeq ($(LIBTORCH),$(TORCH2_ROOT))
 CUDA_DEPS := torch2
 endif
 
-.PHONY: all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format
+.PHONY: all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
 
 all: build
 
@@ -64,6 +64,12 @@ tables: build
 
 plots: build
 	$(BUILD)/analysis plot --sweep table1-cpu --out results/plots
+
+# Our GGUF in llama.cpp itself (slow, not in CI; README "Weights"): llama.cpp built from source into
+# third_party/llama.cpp-build, a trained CPU-scale model of each sharing scheme, logits and perplexity.
+interop: build
+	bash scripts/setup_interop.sh
+	bash scripts/interop/run.sh
 
 # Benchmarks (not tests): data preparation/loader, training vs ref_llama.py in eager PyTorch 1.13 and
 # 2.x and under torch.compile (the 2.x wheel from `make torch2`), eval scoring, and MobiLlama's

@@ -374,7 +374,7 @@ TEST_CASE("export: shared-ffn debug model (GQA) read back: keys, vocab, names, d
   }
 }
 
-TEST_CASE("export: tied embeddings omit output.weight; block repeats unrolled") {
+TEST_CASE("export: tied embeddings omit output.weight, block repeats unrolled") {
   TmpDir tmp;
   auto spec = arch::resolve_preset("debug", {"scheme=immediate", "repeats=2", "tie_embeddings=true"});
   arch::CausalLM model(spec);
@@ -395,7 +395,7 @@ TEST_CASE("export: tied embeddings omit output.weight; block repeats unrolled") 
   CHECK(g.kv.at("tokenizer.ggml.add_bos_token").nums[0] == 0);
 }
 
-TEST_CASE("export errors: vocab mismatch, unknown dtype; no file left") {
+TEST_CASE("export errors: vocab mismatch, unknown dtype, no file left") {
   TmpDir tmp;
   auto spec = arch::resolve_preset("debug", {});
   arch::CausalLM model(spec);

@@ -21,3 +21,17 @@ LLAMA_TOK="$SRC/../shared/data/mobilellm/tokenizer.model"
 [ -f "$LLAMA_TOK" ] || LLAMA_TOK=""
 "${PY[@]}" "$SRC/tests/interop/hf_check.py" --runner "$RUNNER" --work "$WORK" --text "$TEXT" --data data \
   --llama-tokenizer "$LLAMA_TOK"
+# GGUF: exported from the HF directories above (a GGUF needs no training run) and read back by the
+# gguf package against the same directory's safetensors: metadata, vocabulary, every tensor.
+n=0
+for d in "$WORK"/hf-{none,shared-ffn,shared-block,immediate,repeat-all-over,reverse,cycle,gqa-tied,sharded}; do
+  "$RUNNER" export "$d" --gguf "$d.gguf" >/dev/null
+  "${PY[@]}" "$SRC/tests/interop/gguf_check.py" "$d.gguf" "$d"
+  n=$((n + 1))
+done
+for dtype in f16 bf16; do
+  "$RUNNER" export "$WORK/hf-shared-ffn" --gguf "$WORK/shared-ffn.$dtype.gguf" --dtype "$dtype" >/dev/null
+  "${PY[@]}" "$SRC/tests/interop/gguf_check.py" "$WORK/shared-ffn.$dtype.gguf" "$WORK/hf-shared-ffn"
+  n=$((n + 1))
+done
+echo "gguf: $n files read back by the gguf package, equal to the HF exports"
