@@ -8,6 +8,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "common/errors.h"
+
 namespace sharelab::arch {
 
 namespace {
@@ -46,6 +48,22 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     }
   }
   commit_file(tmp, path);
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& fill) {
+  const std::string tmp = tmp_name(path);
+  try {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw ConfigError(path + ": cannot create (" + tmp + ")");
+    fill(out);
+    out.flush();
+    if (!out) throw std::runtime_error(path + ": write failed (disk full?)");
+    out.close();
+    commit_file(tmp, path);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
 }
 
 }  // namespace sharelab::arch

@@ -156,19 +156,7 @@ void Writer::write(std::ostream& out, const std::function<void(size_t, std::ostr
 }
 
 void write_file(const std::string& path, const Writer& w, const std::function<void(size_t, std::ostream&)>& fill) {
-  const std::string tmp = arch::tmp_name(path);
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError(path + ": cannot create the GGUF file (" + tmp + ")");
-    w.write(out, fill);
-    out.flush();
-    if (!out) throw ConfigError(path + ": write failed (disk full?)");
-    out.close();
-    arch::commit_file(tmp, path);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  arch::write_file_atomic(path, [&](std::ostream& out) { w.write(out, fill); });
 }
 
 }  // namespace sharelab::interop::gguf

@@ -132,10 +132,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, Dis
   }
   std::string header = h.dump();
   header.append((8 - header.size() % 8) % 8, ' ');  // the reference writer pads to 8 bytes
-  const std::string tmp = arch::tmp_name(path);
-  try {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError(path + ": cannot create (" + tmp + ")");
+  arch::write_file_atomic(path, [&](std::ostream& out) {
     char len[8];
     for (int i = 0; i < 8; ++i) len[i] = char((uint64_t(header.size()) >> (8 * i)) & 0xFF);
     out.write(len, 8);
@@ -145,14 +142,7 @@ void write_safetensors(const std::string& path, const NamedTensors& tensors, Dis
       const torch::Tensor t = t0.detach().to(torch::kCPU).to(scalar_type(dtype)).contiguous();
       out.write(static_cast<const char*>(t.data_ptr()), std::streamsize(uint64_t(t.numel()) * elem));
     }
-    out.flush();
-    if (!out) throw ConfigError(path + ": write failed (disk full?)");
-    out.close();
-    arch::commit_file(tmp, path);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+  });
 }
 
 void write_safetensors(const std::string& path, const std::map<std::string, torch::Tensor>& tensors) {
