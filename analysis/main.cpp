@@ -2,11 +2,13 @@
 // LibTorch: a pure function of the database, experiments/*.table.toml and the cost model.
 //   analysis tables --table 1|5|10|11|mobilellm-sharing|...|all [--format md|tex|csv] [--db PATH] [--sweep NAME]
 //   analysis plot [--sweep NAME] [--db PATH] [--out results/plots]
+//   analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <iostream>
 
+#include "analysis/compare.h"
 #include "analysis/plots.h"
 #include "analysis/report.h"
 #include "common/errors.h"
@@ -70,9 +72,32 @@ int cmd_plot(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_compare(const std::vector<std::string>& args) {
+  po::options_description opts("analysis compare");
+  std::string db, sweep, a, b, metric;
+  opts.add_options()("a", po::value(&a)->required(), "reference arm: run name or preset")(
+      "b", po::value(&b)->required(), "compared arm: run name or preset")(
+      "metric", po::value(&metric)->default_value("final_val_loss"),
+      "run scalar (final_val_loss, val_loss, final_train_loss, ...) or task/metric (hellaswag/acc_norm)")(
+      "sweep", po::value(&sweep)->default_value(""), "runs of this sweep ('' = any)")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database");
+  po::positional_options_description pos;
+  pos.add("a", 1).add("b", 1);
+  po::variables_map vm;
+  if (!runner::parse_command("analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]", opts, pos,
+                             args, vm))
+    return 0;
+  if (!std::filesystem::exists(db)) throw ConfigError(db + ": no results database (run a sweep first)");
+  store::ResultsStore store(db);
+  const analysis::DbView view = analysis::load_view(store, sweep);
+  std::cout << analysis::format_comparison(analysis::compare_arms(view, a, b, metric), metric);
+  return 0;
+}
+
 void usage(std::ostream& out) {
   out << "usage: analysis tables [--table ID|all] [--format md|tex|csv] [--db PATH] [--sweep NAME]\n"
          "       analysis plot [--sweep NAME] [--db PATH] [--out DIR]\n"
+         "       analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]\n"
          "(analysis COMMAND --help for every option)\n";
 }
 
@@ -88,7 +113,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "tables") return cmd_tables(rest);
     if (args[0] == "plot") return cmd_plot(rest);
-    throw ConfigError("unknown command '" + args[0] + "'; known: tables, plot");
+    if (args[0] == "compare") return cmd_compare(rest);
+    throw ConfigError("unknown command '" + args[0] + "'; known: tables, plot, compare");
   } catch (const ConfigError& e) {
     std::cerr << "analysis: error: " << e.what() << "\n";
     return kExitUsage;

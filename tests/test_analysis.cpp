@@ -3,11 +3,17 @@
 // gnuplot writing PNG + SVG.
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
+#include "analysis/compare.h"
 #include "analysis/plots.h"
 #include "analysis/report.h"
+#include "analysis/stats.h"
 #include "analysis/table_spec.h"
 #include "common/errors.h"
 #include "runner/store/results_store.h"
@@ -245,4 +251,77 @@ TEST_CASE("plot writes non-empty PNG and SVG of validation loss") {
   CHECK(fs::exists(dir / "plots" / "val_loss_fixture_wall.svg"));
   o.sweep = "no-such-sweep";
   CHECK_THROWS_AS(analysis::plot_validation(db, o), ConfigError);
+}
+
+TEST_CASE("seed statistics: t quantiles, intervals, paired differences") {
+  CHECK(analysis::t975(1) == doctest::Approx(12.706205));
+  CHECK(analysis::t975(2) == doctest::Approx(4.302653));
+  CHECK(analysis::t975(30) == doctest::Approx(2.042272));
+  CHECK(analysis::t975(40) == doctest::Approx(2.021075).epsilon(1e-4));   // R: qt(0.975, 40)
+  CHECK(analysis::t975(120) == doctest::Approx(1.979930).epsilon(1e-4));  // R: qt(0.975, 120)
+  const auto i = analysis::t_interval({1, 2, 3});
+  CHECK(i.n == 3);
+  CHECK(i.mean == doctest::Approx(2));
+  CHECK(i.sd == doctest::Approx(1));
+  CHECK(i.half == doctest::Approx(4.302653 / std::sqrt(3.0)));
+  CHECK(i.contains(-0.4));  // [-0.484, 4.484]
+  CHECK_FALSE(i.contains(-0.5));
+  const auto one = analysis::t_interval({5});
+  CHECK_FALSE(one.has_interval());
+  CHECK(analysis::format_interval(one) == "5.0000 (n=1)");
+  CHECK(analysis::format_interval(i, 2) == "2.00 ± 2.48 (n=3)");
+  // Pairing by seed removes a shared seed effect: B = A - 0.1 on every seed, A varying a lot.
+  const auto d = analysis::paired_difference({{0, 4.0}, {1, 5.0}, {2, 3.0}, {7, 9.0}}, {{0, 3.9}, {1, 4.9}, {2, 2.9}});
+  CHECK(d.seeds == std::vector<int64_t>{0, 1, 2});
+  CHECK(d.interval.mean == doctest::Approx(-0.1));
+  CHECK(d.interval.half == doctest::Approx(0).epsilon(1e-9));
+}
+
+namespace {
+
+// Two arms over seeds 0..2 (and a lone seed 5 of A): B lower by 0.05 with a small spread.
+std::string make_seed_db(const fs::path& dir) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "seeds.db").string();
+  store::ResultsStore db(path);
+  const std::vector<std::tuple<std::string, std::string, int, double>> runs = {
+      {"a0", "dense", 0, 4.50}, {"a1", "dense", 1, 4.60}, {"a2", "dense", 2, 4.40}, {"a5", "dense", 5, 4.45},
+      {"b0", "shared", 0, 4.44}, {"b1", "shared", 1, 4.56}, {"b2", "shared", 2, 4.36}};
+  for (const auto& [id, name, seed, loss] : runs) {
+    store::RunRow r = run(id, name, "none");
+    r.config_json = fmt::format(R"({{"train": {{"seed": {}}}}})", seed);
+    r.finished_at = "2026-11-23T01:00:00Z";
+    db.begin_run(r);
+    db.put_scalars(id, {{"final_val_loss", loss}});
+    db.put_evals({eval(id, "hellaswag", "acc_norm", 0.25 + 0.01 * seed)});
+    db.finish_run(id, "finished");
+  }
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("analysis compare: B - A paired by seed, its interval and a verdict") {
+  const std::string path = make_seed_db(fs::path(SHARELAB_BINARY_DIR) / "test_analysis_seeds.tmp");
+  store::ResultsStore db(path);
+  const auto view = analysis::load_view(db, "fixture");
+  const auto c = analysis::compare_arms(view, "dense", "shared", "val_loss");
+  CHECK(c.a.interval.n == 4);
+  CHECK(c.b.interval.n == 3);
+  CHECK(c.diff.seeds == std::vector<int64_t>{0, 1, 2});
+  CHECK(c.diff.interval.mean == doctest::Approx(-0.0466667));
+  CHECK(c.diff.interval.high() < 0);
+  CHECK(c.verdict == "shared is lower than dense (95% interval of the paired difference excludes 0)");
+  const std::string text = analysis::format_comparison(c, "val_loss");
+  CHECK(text.find("B - A        -0.0467 ± ") != std::string::npos);
+  CHECK(text.find("paired over seeds [0,1,2]") != std::string::npos);
+  // Evaluation metrics: identical per seed in both arms, so the difference is 0 with no spread.
+  const auto e = analysis::compare_arms(view, "dense", "shared", "hellaswag/acc_norm");
+  CHECK(e.diff.interval.mean == doctest::Approx(0));
+  CHECK(e.verdict == "inconclusive: the 95% interval of shared - dense contains 0");
+  CHECK_THROWS_WITH_AS(analysis::compare_arms(view, "dense", "nope", "val_loss"),
+                       doctest::Contains("no finished run named or of preset 'nope' in sweep 'fixture'"), ConfigError);
+  CHECK_THROWS_WITH_AS(analysis::compare_arms(view, "dense", "shared", "val_los"),
+                       doctest::Contains("run a0 (dense): no metric 'val_los'"), ConfigError);
 }

@@ -138,6 +138,14 @@ for e in errors: print(e)
 sys.exit(1 if errors else 0)
 PY
 
+# analysis compare on one seed per arm: the difference without an interval, and a verdict that says so.
+"$ANALYSIS" compare --sweep "$SWEEP" --db "$DB" baseline1 mobillama-0.5b > "$WORK/compare.out" 2>&1 \
+  || { cat "$WORK/compare.out"; fail "analysis compare"; }
+grep -q "^B - A .*(n=1) paired over seeds \[0\]" "$WORK/compare.out" || { cat "$WORK/compare.out"; fail "compare: no B - A line"; }
+grep -q "^verdict .*one shared seed: no interval" "$WORK/compare.out" || { cat "$WORK/compare.out"; fail "compare: verdict"; }
+out=$("$ANALYSIS" compare --sweep "$SWEEP" --db "$DB" baseline1 nope 2>&1) && fail "compare of an unknown arm exited 0"
+grep -q "no finished run named or of preset 'nope' in sweep '$SWEEP'" <<<"$out" || fail "compare error: $out"
+
 # The loss plot, as `make run` draws it.
 if ! command -v gnuplot > /dev/null; then
   echo "SKIP: gnuplot is not installed (Debian's gnuplot-nox; make setup): tables checked, plots not"
