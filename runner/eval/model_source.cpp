@@ -78,8 +78,7 @@ ModelSource load_model_source(const std::string& path) {
   ModelSource src;
   const fs::path p(path);
   if (!fs::exists(p)) throw ConfigError(path + ": no such run directory, checkpoint file or HF model directory");
-  // A run directory holds config.json too, but also its `latest` pointer.
-  if (fs::is_directory(p) && fs::exists(p / "config.json") && !fs::exists(p / "latest")) {
+  if (interop::is_hf_dir(path)) {
     src.model = interop::load_hf_dir(path);
     src.kind = "hf";
     src.checkpoint = path;

@@ -130,15 +130,18 @@ void restore_sharing(arch::ModelSpec& s, const json& k, const std::string& path)
 
 }  // namespace
 
-arch::ModelSpec spec_from_hf_config(const std::string& path) {
+json read_json_file(const std::string& path, const std::string& what) {
   std::ifstream in(path);
-  if (!in) throw ConfigError(path + ": not found (an HF model directory needs config.json)");
-  json c;
+  if (!in) throw ConfigError(path + ": not found (" + what + ")");
   try {
-    c = json::parse(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
+    return json::parse(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
   } catch (const json::parse_error& e) {
     throw ConfigError(path + ": not valid JSON (" + json_error_reason(e) + ")");
   }
+}
+
+arch::ModelSpec spec_from_hf_config(const std::string& path) {
+  const json c = read_json_file(path, "an HF model directory needs config.json");
   if (!c.is_object()) throw ConfigError(path + ": not a JSON object");
   const ConfigReader r{c, path};
   if (r.has("model_type") && c["model_type"] != "llama" && c["model_type"] != "mobillama")

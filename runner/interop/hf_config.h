@@ -21,6 +21,9 @@ nlohmann::ordered_json hf_config_json(const arch::ModelSpec& spec, const Special
                                       const std::string& torch_dtype);
 nlohmann::ordered_json hf_generation_config_json(const SpecialTokens& tokens);
 
+// A JSON file of an HF directory; ConfigError "PATH: not found (WHAT)" or "PATH: not valid JSON (...)".
+nlohmann::json read_json_file(const std::string& path, const std::string& what);
+
 // The ModelSpec of an HF LLaMA config.json, written by us or by transformers (old `rope_theta` or
 // v5 `rope_parameters`, `torch_dtype` or `dtype`). With our "sharelab" key the sharing scheme is
 // restored and its recorded layout checked; without it the model is dense. Anything the model

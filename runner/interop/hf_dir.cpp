@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 #include <set>
 #include <unistd.h>
@@ -12,7 +11,6 @@
 #include "arch/weights.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
-#include "common/json_error.h"
 #include "runner/data/spm_vocab.h"
 #include "runner/interop/hf_config.h"
 #include "runner/interop/hf_tokenizer.h"
@@ -90,16 +88,6 @@ void commit_dir(const fs::path& tmp, const fs::path& dir) {
   if (ec) throw ConfigError(dir.string() + ": cannot rename the export into place (" + ec.message() + ")");
 }
 
-json read_json(const fs::path& p, const std::string& what) {
-  std::ifstream in(p);
-  if (!in) throw ConfigError(p.string() + ": not found (" + what + ")");
-  try {
-    return json::parse(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
-  } catch (const json::parse_error& e) {
-    throw ConfigError(p.string() + ": not valid JSON (" + json_error_reason(e) + ")");
-  }
-}
-
 // name -> (tensor, the file it came from), every shard read.
 std::map<std::string, std::pair<torch::Tensor, std::string>> read_state(const fs::path& d) {
   std::map<std::string, std::pair<torch::Tensor, std::string>> state;
@@ -109,7 +97,7 @@ std::map<std::string, std::pair<torch::Tensor, std::string>> read_state(const fs
     return state;
   }
   const std::string idx = (d / kIndex).string();
-  const json j = read_json(d / kIndex, "the shard index");
+  const json j = read_json_file(idx, "the shard index");
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     throw ConfigError(idx + ": field 'weight_map' is missing or not an object");
   std::set<std::string> shards;
@@ -165,8 +153,7 @@ void export_hf_dir(arch::CausalLM& model, const std::string& dir_arg, const HfEx
 
 bool is_hf_dir(const std::string& dir) {
   const fs::path d(dir);
-  return fs::is_directory(d) && fs::exists(d / "config.json") &&
-         (fs::exists(d / "model.safetensors") || fs::exists(d / kIndex));
+  return fs::is_directory(d) && fs::exists(d / "config.json") && !fs::exists(d / "latest");
 }
 
 arch::CausalLM load_hf_dir(const std::string& dir) {

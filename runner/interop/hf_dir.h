@@ -26,7 +26,8 @@ struct HfExportOptions {
 // directory. An existing `dir` is replaced only when it is an HF model directory (or empty).
 void export_hf_dir(arch::CausalLM& model, const std::string& dir, const HfExportOptions& opt);
 
-// config.json plus model.safetensors or model.safetensors.index.json.
+// A directory with config.json and no `latest` pointer (a run directory has both): load_hf_dir
+// then names whatever else is missing (model.safetensors, a shard).
 bool is_hf_dir(const std::string& dir);
 
 // The model of config.json with every tensor of every shard. ConfigError naming the file and the
