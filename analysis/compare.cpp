@@ -2,22 +2,12 @@
 #include "analysis/compare.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "common/errors.h"
 
 namespace sharelab::analysis {
 
 namespace {
-
-int64_t seed_of(const RunData& r) {
-  try {
-    const auto j = nlohmann::json::parse(r.run.config_json);
-    return j.at("train").at("seed").get<int64_t>();
-  } catch (const nlohmann::json::exception&) {
-    throw ConfigError("run " + r.run.run_id + ": config_json has no train.seed");
-  }
-}
 
 std::string scalar_key(const std::string& metric) {
   if (metric == "val_loss" || metric == "train_loss") return "final_" + metric;
@@ -39,27 +29,20 @@ std::optional<double> metric_of(const RunData& r, const std::string& metric) {
 Arm load_arm(const DbView& v, const std::string& arm, const std::string& metric) {
   Arm a;
   a.name = arm;
-  std::map<int64_t, std::string> finished_at;
-  bool any = false;
-  for (const auto& r : v.runs) {
-    if (r.run.status != "finished" || (r.run.name != arm && r.run.preset != arm)) continue;
-    any = true;
-    const int64_t seed = seed_of(r);
-    const auto value = metric_of(r, metric);
-    if (!value)
-      throw ConfigError(fmt::format("run {} ({}): no metric '{}' (a run scalar such as final_val_loss, or task/metric "
-                                    "of an evaluation such as hellaswag/acc_norm)",
-                                    r.run.run_id, r.run.name, metric));
-    if (!a.by_seed.count(seed) || r.run.finished_at >= finished_at[seed]) {
-      a.by_seed[seed] = *value;
-      finished_at[seed] = r.run.finished_at;
-    }
-  }
-  if (!any)
+  const auto runs = find_runs(v, arm);
+  if (runs.empty())
     throw ConfigError(fmt::format("{}: no finished run named or of preset '{}' in sweep '{}'", v.path, arm,
                                   v.sweep.empty() ? "(any)" : v.sweep));
   std::vector<double> xs;
-  for (const auto& [seed, x] : a.by_seed) xs.push_back(x);
+  for (const RunData* r : runs) {
+    const auto value = metric_of(*r, metric);
+    if (!value)
+      throw ConfigError(fmt::format("run {} ({}): no metric '{}' (a run scalar such as final_val_loss, or task/metric "
+                                    "of an evaluation such as hellaswag/acc_norm)",
+                                    r->run.run_id, r->run.name, metric));
+    a.by_seed[seed_of(*r)] = *value;
+    xs.push_back(*value);
+  }
   a.interval = t_interval(xs);
   return a;
 }

@@ -11,7 +11,7 @@
 
 namespace sharelab::analysis {
 
-// One arm: the finished runs whose name or preset equals `arm`, the latest per seed (train.seed).
+// One arm: find_runs(view, arm) (its runs by name without -seed=S, else by preset), one per seed.
 struct Arm {
   std::string name;
   std::map<int64_t, double> by_seed;  // seed -> metric

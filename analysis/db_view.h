@@ -26,9 +26,21 @@ struct DbView {
 
 DbView load_view(store::ResultsStore& db, const std::string& sweep);
 
-// The finished run whose name or preset equals `match`; among several, the latest finished
-// (then the greatest run_id, so the choice is deterministic). nullptr when none is finished.
-const RunData* find_run(const DbView& v, const std::string& match);
+// A run's arm: its name without the "-seed=S" that a sweep's seed list appends ("baseline1-seed=2"
+// -> "baseline1"); a run of a sweep without seeds is its own arm.
+std::string arm_of(const RunData& r);
+// train.seed from the run's stored config: nullopt / ConfigError naming the run when it has none.
+std::optional<int64_t> stored_seed(const RunData& r);
+int64_t seed_of(const RunData& r);
+
+// One arm's finished runs, the latest per seed, in seed order: the runs whose arm equals `match`,
+// else those whose preset does (then only the arm of the latest finished among them, so two arms
+// of one preset are never pooled). Empty when none is finished.
+std::vector<const RunData*> find_runs(const DbView& v, const std::string& match);
+
+// "measured here: run NAME of sweep S (...)" for one run; for several seeds
+// "measured here: seeds 0, 1, 2 of run ARM of sweep S (...); mean and 95% t-interval over seeds".
+std::string runs_provenance(const std::vector<const RunData*>& runs);
 
 // The first of `keys` ("a|b") present among the run's scalars.
 std::optional<double> scalar(const RunData& r, const std::string& keys);

@@ -3,12 +3,14 @@
 //   analysis tables --table 1|5|10|11|mobilellm-sharing|...|all [--format md|tex|csv] [--db PATH] [--sweep NAME]
 //   analysis plot [--sweep NAME] [--db PATH] [--out results/plots]
 //   analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]
+//   analysis findings --sweep NAME [--db PATH] [--experiments DIR]
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <iostream>
 
 #include "analysis/compare.h"
+#include "analysis/findings.h"
 #include "analysis/plots.h"
 #include "analysis/report.h"
 #include "common/errors.h"
@@ -34,7 +36,9 @@ int cmd_tables(const std::vector<std::string>& args) {
       "db", po::value(&req.db)->default_value(store::kDefaultDb), "results database")(
       "sweep", po::value(&req.sweep)->default_value(""), "only runs of this sweep ('' = any)")(
       "experiments", po::value(&req.experiments)->default_value("experiments"), "folder of table definitions")(
-      "mfu", po::value(&req.build.mfu)->default_value(0),
+      "reference", po::value(&req.build.reference)->default_value(""),
+      "a row label: add each row's difference to it, paired by seed (the columns marked diff, else every measured "
+      "one)")("mfu", po::value(&req.build.mfu)->default_value(0),
       "override the utilisation of every projection (0 = as defined)")("out", po::value(&out)->default_value(""),
                                                                        "write to this file instead of stdout");
   po::variables_map vm;
@@ -94,10 +98,28 @@ int cmd_compare(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_findings(const std::vector<std::string>& args) {
+  po::options_description opts("analysis findings");
+  std::string db, sweep, experiments;
+  opts.add_options()("sweep", po::value(&sweep)->default_value(""), "runs of this sweep ('' = any)")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
+      "experiments", po::value(&experiments)->default_value("experiments"),
+      "folder of table definitions and their [[claim]]s");
+  po::variables_map vm;
+  if (!parse("analysis findings --sweep NAME [--db PATH] [--experiments DIR]", opts, args, vm)) return 0;
+  const auto specs = analysis::load_table_specs(experiments);
+  if (!std::filesystem::exists(db)) throw ConfigError(db + ": no results database (run a sweep first)");
+  store::ResultsStore store(db);
+  const analysis::DbView view = analysis::load_view(store, sweep);
+  std::cout << analysis::format_findings(analysis::evaluate_claims(specs, view), view);
+  return 0;
+}
+
 void usage(std::ostream& out) {
   out << "usage: analysis tables [--table ID|all] [--format md|tex|csv] [--db PATH] [--sweep NAME]\n"
          "       analysis plot [--sweep NAME] [--db PATH] [--out DIR]\n"
          "       analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]\n"
+         "       analysis findings --sweep NAME [--db PATH] [--experiments DIR]\n"
          "(analysis COMMAND --help for every option)\n";
 }
 
@@ -114,7 +136,8 @@ int main(int argc, char** argv) {
     if (args[0] == "tables") return cmd_tables(rest);
     if (args[0] == "plot") return cmd_plot(rest);
     if (args[0] == "compare") return cmd_compare(rest);
-    throw ConfigError("unknown command '" + args[0] + "'; known: tables, plot, compare");
+    if (args[0] == "findings") return cmd_findings(rest);
+    throw ConfigError("unknown command '" + args[0] + "'; known: tables, plot, compare, findings, report");
   } catch (const ConfigError& e) {
     std::cerr << "analysis: error: " << e.what() << "\n";
     return kExitUsage;

@@ -1,6 +1,8 @@
 // Markdown, LaTeX and CSV rendering of a Table.
 #include "analysis/table.h"
 
+#include <fmt/format.h>
+
 #include <map>
 
 #include "common/errors.h"
@@ -116,21 +118,48 @@ std::string render_latex(const Table& t) {
 }
 
 std::string render_csv(const Table& t) {
-  // A column gets a "<name> source" companion when any of its cells carries a provenance.
-  std::vector<bool> has_source(t.columns.size(), false);
+  // A column gets a "<name> source" companion when any of its cells carries a provenance, and
+  // its statistics' columns when any cell has them (evaluations: stderr and chance too).
+  const size_t n = t.columns.size();
+  std::vector<bool> has_source(n, false), has_stats(n, false), has_eval(n, false);
   for (const auto& row : t.rows)
-    for (size_t i = 0; i < row.size() && i < has_source.size(); ++i)
+    for (size_t i = 0; i < row.size() && i < n; ++i) {
       if (!row[i].provenance.empty()) has_source[i] = true;
+      if (row[i].stats) has_stats[i] = true;
+      if (row[i].stats && (row[i].stats->stderr_ >= 0 || row[i].stats->chance >= 0)) has_eval[i] = true;
+    }
+  static const char* kStats[] = {"mean", "sd", "n", "low", "high"};
+  static const char* kEval[] = {"stderr", "chance", "at_chance"};
   std::string out = "# " + std::string(kBanner) + "; table " + t.id + ": " + t.title + "\n";
-  for (size_t i = 0; i < t.columns.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     out += (i ? "," : "") + csv_field(t.columns[i]);
     if (has_source[i]) out += "," + csv_field(t.columns[i] + " source");
+    if (has_stats[i])
+      for (const char* k : kStats) out += "," + csv_field(t.columns[i] + " " + k);
+    if (has_eval[i])
+      for (const char* k : kEval) out += "," + csv_field(t.columns[i] + " " + k);
   }
   out += "\n";
+  const auto num = [](double x) { return fmt::format("{:.10g}", x); };
   for (const auto& row : t.rows) {
     for (size_t i = 0; i < row.size(); ++i) {
       out += (i ? "," : "") + csv_field(row[i].text);
       if (has_source[i]) out += "," + csv_field(row[i].provenance);
+      const auto& st = row[i].stats;
+      if (has_stats[i]) {
+        if (st)
+          out += "," + num(st->mean) + "," + num(st->sd) + "," + std::to_string(st->n) + "," + num(st->low) + "," +
+                 num(st->high);
+        else
+          out += ",,,,,";
+      }
+      if (has_eval[i]) {
+        if (st)
+          out += "," + (st->stderr_ >= 0 ? num(st->stderr_) : "") + "," + (st->chance >= 0 ? num(st->chance) : "") +
+                 "," + (st->chance >= 0 ? (st->at_chance ? "1" : "0") : "");
+        else
+          out += ",,,";
+      }
     }
     out += "\n";
   }

@@ -3,15 +3,27 @@
 // deterministic (no clocks, no hash-ordered containers).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace sharelab::analysis {
 
+// A measured cell's numbers over its seeds, in the column's printed units (after `scale`).
+struct CellStats {
+  int n = 0;                // seeds with a value
+  double mean = 0, sd = 0;  // sd: sample standard deviation over seeds (0 when n < 2)
+  double low = 0, high = 0; // the 95% t-interval over seeds (= mean when n < 2)
+  double stderr_ = -1;      // evaluations: lm-eval's binomial stderr, mean over seeds (-1: none)
+  double chance = -1;       // evaluations: the task's chance level (-1: unknown)
+  bool at_chance = false;   // the interval (seeds and stderr together) contains `chance`
+};
+
 struct Cell {
-  std::string text;        // as printed: "44.10", "missing", "2.20K"
+  std::string text;        // as printed: "44.10", "missing", "2.20K", "6.912 ± 0.041 (n=3)"
   std::string provenance;  // "" for labels and paper values; else "measured here: ...",
                            // "projected: ..." or "computed: ..." (its first word is the kind)
+  std::optional<CellStats> stats;  // measured cells (and differences to the reference row)
 };
 
 struct Table {
@@ -28,7 +40,8 @@ Format parse_format(const std::string& name);  // md | tex | csv; ConfigError ot
 
 // Markdown and LaTeX mark each provenance with a footnote key ([m1] measured, [p1] projected,
 // [c1] computed), numbered in order of first appearance; CSV gives it its own "<column> source"
-// column instead.
+// column instead, and a column with stats its "<column> mean/sd/n/low/high" (and, for
+// evaluations, "stderr/chance/at_chance") columns.
 std::string render(const Table& t, Format f);
 
 }  // namespace sharelab::analysis

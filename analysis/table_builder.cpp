@@ -16,6 +16,7 @@
 #include "arch/cost_model.h"
 #include "common/errors.h"
 #include "arch/registry.h"
+#include "analysis/stats.h"
 
 namespace sharelab::analysis {
 
@@ -27,7 +28,11 @@ struct Value {
   std::optional<double> number;  // empty = missing
   std::string text;              // pre-formatted text values (profile:setup, fwd_range)
   std::string provenance;
+  double stderr_ = -1;           // evaluations: lm-eval's binomial stderr (-1: none)
+  double chance = -1;            // evaluations: the task's chance level (-1: unknown)
 };
+
+const char* kAtChance = " †";
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
@@ -77,7 +82,13 @@ Value eval_value(const RunData& r, const std::string& arg) {
     if (e.metric == metric && std::find(tasks.begin(), tasks.end(), e.task) != tasks.end())
       if (!best || std::tie(e.task, e.protocol, e.shots) < std::tie(best->task, best->protocol, best->shots)) best = &e;
   if (!best) return {};
-  return {best->value, "", run_provenance(r)};
+  Value v{best->value, "", run_provenance(r), best->stderr_, -1};
+  // The mean chance level over the scored documents, stored by the evaluation (details.chance).
+  const auto details = nlohmann::json::parse(best->details_json, nullptr, false);  // discarded when not JSON
+  if (details.is_object() && details.contains("chance") && details["chance"].is_object() &&
+      details["chance"].contains(metric) && details["chance"][metric].is_number())
+    v.chance = details["chance"][metric].get<double>();
+  return v;
 }
 
 // project:WHAT[:KEY=VALUE,...]. The keys configure the data-parallel projection (dp_* and the step
@@ -262,90 +273,240 @@ double calibrated_mfu(const DbView& view, const std::string& accelerator, std::s
   return mfus[mfus.size() / 2];
 }
 
+namespace {
+
+bool is_measured(const std::string& kind) { return kind == "eval" || kind == "scalar" || kind == "mean"; }
+
+// One column of one run (run == nullptr: the row has no finished run). `earlier`: this run's
+// values of the earlier columns, by label, for mean:.
+Value measured_value(const TableSpec& spec, const ColumnSpec& c, const std::string& kind, const std::string& arg,
+                     const RunData* run, const std::map<std::string, Value>& earlier) {
+  if (kind == "eval") return run ? eval_value(*run, arg) : Value{};
+  if (kind == "scalar") {
+    if (run)
+      if (auto x = scalar(*run, arg)) return {*x, "", run_provenance(*run)};
+    return {};
+  }
+  // mean: every item present, else missing. Its stderr combines the items' (independent documents);
+  // its chance level is the mean of theirs.
+  Value v;
+  double sum = 0, se2 = 0, chance = 0;
+  bool all = true, all_se = true, all_chance = true;
+  const auto labels = split(arg, ',');
+  for (const auto& l : labels) {
+    Value item;
+    if (l.rfind("eval:", 0) == 0) {
+      if (run) item = eval_value(*run, l.substr(5));
+    } else if (l.rfind("scalar:", 0) == 0) {
+      if (run)
+        if (auto x = scalar(*run, l.substr(7))) item = {*x, "", run_provenance(*run)};
+    } else {
+      auto it = earlier.find(l);
+      if (it == earlier.end())
+        throw ConfigError(spec.path + ": column '" + c.label + "': mean: no earlier column labelled '" + l + "'");
+      item = it->second;
+    }
+    if (!item.number) {
+      all = false;
+      continue;
+    }
+    sum += *item.number;
+    all_se &= item.stderr_ >= 0;
+    se2 += item.stderr_ * item.stderr_;
+    all_chance &= item.chance >= 0;
+    chance += item.chance;
+    if (v.provenance.empty()) v.provenance = item.provenance;
+  }
+  if (!all) return {};
+  const double k = double(labels.size());
+  v.number = sum / k;
+  if (all_se) v.stderr_ = std::sqrt(se2) / k;
+  if (all_chance) v.chance = chance / k;
+  return v;
+}
+
+// A row's values of one column: one per seed for measured columns, else one shared value.
+struct ColumnResult {
+  bool measured = false;
+  Value shared;                                     // !measured
+  std::vector<std::pair<int64_t, Value>> per_seed;  // measured: (seed, value) per run
+};
+
+std::string plain(double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
+
+// The printed cell of a measured column over the row's seeds (values already in printed units).
+Cell aggregate(const ColumnSpec& c, const std::vector<const RunData*>& runs, const ColumnResult& r) {
+  std::vector<double> xs;
+  std::vector<const RunData*> with;
+  double se = 0, chance = -1;
+  bool all_se = true;
+  for (size_t i = 0; i < r.per_seed.size(); ++i) {
+    const Value& v = r.per_seed[i].second;
+    if (!v.number) continue;
+    xs.push_back(*v.number * c.scale);
+    with.push_back(runs[i]);
+    all_se &= v.stderr_ >= 0;
+    se += v.stderr_ * c.scale;
+    chance = v.chance >= 0 ? v.chance * c.scale : -1;
+  }
+  if (xs.empty()) return {kMissing, "", std::nullopt};
+  const Interval iv = t_interval(xs);
+  CellStats st;
+  st.n = iv.n;
+  st.mean = iv.mean;
+  st.sd = iv.sd;
+  st.low = iv.has_interval() ? iv.low() : iv.mean;
+  st.high = iv.has_interval() ? iv.high() : iv.mean;
+  if (all_se) st.stderr_ = se / double(xs.size());  // the same documents for every seed: not divided by n
+  st.chance = chance;
+  // Seeds vary the model, the documents are fixed: both spreads count, added in quadrature.
+  const double binom = st.stderr_ >= 0 ? 1.959964 * st.stderr_ : 0.0;
+  const double half = std::sqrt(iv.half * iv.half + binom * binom);
+  st.at_chance = st.chance >= 0 && half > 0 && std::fabs(st.mean - st.chance) <= half;
+  ColumnSpec unscaled = c;
+  unscaled.scale = 1.0;
+  std::string text = format_number(st.mean, unscaled);
+  if (iv.has_interval()) text += fmt::format(" ± {} (n={})", plain(iv.half, c.decimals), iv.n);
+  if (st.at_chance) text += kAtChance;
+  return {text, runs_provenance(with), st};
+}
+
+// The row minus the reference row over their shared seeds, in printed units.
+Cell difference(const ColumnSpec& c, const ColumnResult& row, const ColumnResult& ref) {
+  std::map<int64_t, double> a, b;
+  for (const auto& [seed, v] : ref.per_seed)
+    if (v.number) a[seed] = *v.number * c.scale;
+  for (const auto& [seed, v] : row.per_seed)
+    if (v.number) b[seed] = *v.number * c.scale;
+  if (a.empty() || b.empty()) return {kMissing, "", std::nullopt};
+  const PairedDifference d = paired_difference(a, b);
+  if (d.interval.n == 0) return {"no shared seed", "", std::nullopt};
+  const Interval& iv = d.interval;
+  CellStats st;
+  st.n = iv.n;
+  st.mean = iv.mean;
+  st.sd = iv.sd;
+  st.low = iv.has_interval() ? iv.low() : iv.mean;
+  st.high = iv.has_interval() ? iv.high() : iv.mean;
+  std::string text = fmt::format("{:+.{}f}", iv.mean, c.decimals);
+  text += iv.has_interval() ? fmt::format(" ± {} (n={})", plain(iv.half, c.decimals), iv.n) : " (n=1)";
+  return {text, "", st};
+}
+
+}  // namespace
+
 Table build_table(const TableSpec& spec, const DbView& view, const BuildOptions& opt) {
   Table t;
   t.id = spec.id;
   t.title = spec.title;
   t.source = spec.source;
   t.notes = spec.notes;
+
+  // The reference row and the columns that show each row's difference to it.
+  const std::string reference = opt.reference.empty() ? spec.reference : opt.reference;
+  size_t ref_row = spec.rows.size();
+  for (size_t i = 0; i < spec.rows.size(); ++i)
+    if (spec.rows[i].label == reference) ref_row = i;
+  std::vector<bool> diff(spec.columns.size(), false);
+  if (ref_row < spec.rows.size()) {
+    bool any = false;
+    for (size_t j = 0; j < spec.columns.size(); ++j) any |= diff[j] = spec.columns[j].diff;
+    if (!any && !opt.reference.empty())  // --reference alone: every measured column
+      for (size_t j = 0; j < spec.columns.size(); ++j)
+        diff[j] = is_measured(spec.columns[j].value.substr(0, spec.columns[j].value.find(':')));
+  }
+
   t.columns.push_back(spec.first_column);
-  for (const auto& c : spec.columns) {
+  for (size_t j = 0; j < spec.columns.size(); ++j) {
+    const auto& c = spec.columns[j];
     if (c.paper) t.columns.push_back(c.label + " (paper)");
     t.columns.push_back(c.label + (c.paper ? " (ours)" : ""));
+    if (diff[j]) t.columns.push_back(c.label + " Δ");
   }
   std::string sweep_note = view.sweep.empty() ? "any sweep" : "sweep " + view.sweep;
   t.notes.push_back(
-      fmt::format("Runs are looked up in {} ({}) by run name or preset; \"missing\" = no finished run "
-                  "or profile there.",
+      fmt::format("Runs are looked up in {} ({}) by run name (without -seed=S) or preset; \"missing\" = no "
+                  "finished run or profile there.",
                   view.path, sweep_note));
 
+  // Values first (the differences need the reference row's), then the cells.
+  std::vector<std::vector<const RunData*>> row_runs;
+  std::vector<std::vector<ColumnResult>> results;
   for (const auto& row : spec.rows) {
-    const RunData* run = find_run(view, row.match);
-    std::map<std::string, Value> by_label;  // this row's values, for mean:
-    std::vector<Cell> cells{{row.label, ""}};
-    size_t paper_i = 0;
+    const auto runs = find_runs(view, row.match);
+    std::vector<std::map<std::string, Value>> earlier(std::max<size_t>(1, runs.size()));
+    std::vector<ColumnResult> cols;
     for (const auto& c : spec.columns) {
       const auto colon = c.value.find(':');
       const std::string kind = c.value.substr(0, colon), arg = c.value.substr(colon + 1);
-      Value v;
-      if (kind == "eval") {
-        if (run) v = eval_value(*run, arg);
-      } else if (kind == "scalar") {
-        if (run) {
-          if (auto x = scalar(*run, arg)) v = {*x, "", run_provenance(*run)};
+      ColumnResult r;
+      r.measured = is_measured(kind);
+      if (r.measured) {
+        for (size_t i = 0; i < earlier.size(); ++i) {
+          const RunData* run = runs.empty() ? nullptr : runs[i];
+          Value v = measured_value(spec, c, kind, arg, run, earlier[i]);
+          earlier[i][c.label] = v;
+          if (run) r.per_seed.push_back({stored_seed(*run).value_or(0), v});
         }
-      } else if (kind == "mean") {
-        double sum = 0;
-        bool all = true;
-        const auto labels = split(arg, ',');
-        for (const auto& l : labels) {
-          Value item;
-          if (l.rfind("eval:", 0) == 0) {
-            if (run) item = eval_value(*run, l.substr(5));
-          } else if (l.rfind("scalar:", 0) == 0) {
-            if (run) {
-              if (auto x = scalar(*run, l.substr(7))) item = {*x, "", run_provenance(*run)};
-            }
-          } else {
-            auto it = by_label.find(l);
-            if (it == by_label.end())
-              throw ConfigError(spec.path + ": column '" + c.label + "': mean: no earlier column labelled '" + l + "'");
-            item = it->second;
-          }
-          if (!item.number)
-            all = false;
-          else
-            sum += *item.number;
-          if (v.provenance.empty()) v.provenance = item.provenance;
-        }
-        if (all)
-          v.number = sum / double(labels.size());
-        else
-          v.provenance.clear();
-      } else if (kind == "spec") {
-        v = spec_value(spec, row, c, arg);
-      } else if (kind == "project") {
-        v = project_value(spec, row, c, arg, view, opt);
-      } else if (kind == "profile") {
-        v = profile_value(spec, row, c, arg, view);
+      } else {
+        if (kind == "spec")
+          r.shared = spec_value(spec, row, c, arg);
+        else if (kind == "project")
+          r.shared = project_value(spec, row, c, arg, view, opt);
+        else if (kind == "profile")
+          r.shared = profile_value(spec, row, c, arg, view);
+        for (auto& e : earlier) e[c.label] = r.shared;
       }
-      by_label[c.label] = v;
+      cols.push_back(std::move(r));
+    }
+    row_runs.push_back(runs);
+    results.push_back(std::move(cols));
+  }
+
+  bool any_seeds = false, any_chance = false;
+  for (size_t i = 0; i < spec.rows.size(); ++i) {
+    const auto& row = spec.rows[i];
+    std::vector<Cell> cells{{row.label, "", std::nullopt}};
+    size_t paper_i = 0;
+    for (size_t j = 0; j < spec.columns.size(); ++j) {
+      const auto& c = spec.columns[j];
+      const ColumnResult& r = results[i][j];
       if (c.paper) {
         const std::string& p = row.paper[paper_i++];
-        cells.push_back({p.empty() ? "n/a" : p, ""});
+        cells.push_back({p.empty() ? "n/a" : p, "", std::nullopt});
       }
-      if (!v.number)
-        cells.push_back({kMissing, ""});
-      else if (!v.text.empty())
-        cells.push_back({v.text, v.provenance});
-      else if (c.format == "text")
-        cells.push_back({fmt::format("{}", *v.number), v.provenance});
-      else
-        cells.push_back({format_number(*v.number, c), v.provenance});
+      if (r.measured) {
+        Cell cell = aggregate(c, row_runs[i], r);
+        if (cell.stats) {
+          any_seeds |= cell.stats->n > 1;
+          any_chance |= cell.stats->at_chance;
+        }
+        cells.push_back(std::move(cell));
+      } else if (!r.shared.number) {
+        cells.push_back({kMissing, "", std::nullopt});
+      } else if (!r.shared.text.empty()) {
+        cells.push_back({r.shared.text, r.shared.provenance, std::nullopt});
+      } else if (c.format == "text") {
+        cells.push_back({fmt::format("{}", *r.shared.number), r.shared.provenance, std::nullopt});
+      } else {
+        cells.push_back({format_number(*r.shared.number, c), r.shared.provenance, std::nullopt});
+      }
+      if (diff[j])
+        cells.push_back(i == ref_row ? Cell{"(reference)", "", std::nullopt} : difference(c, r, results[ref_row][j]));
     }
     t.rows.push_back(std::move(cells));
   }
   t.notes.push_back("n/a = the paper (as shipped in ../shared/papers) prints no value for this cell.");
+  if (any_seeds)
+    t.notes.push_back("mean ± x (n=N) = the mean over N seeds and the half-width of its 95% t-interval.");
+  if (any_chance)
+    t.notes.push_back(
+        "† = at chance: the 95% interval (over seeds, and lm-eval's binomial stderr of the scored examples) "
+        "contains the task's chance level.");
+  if (ref_row < spec.rows.size() && std::find(diff.begin(), diff.end(), true) != diff.end())
+    t.notes.push_back("Δ = the row minus the reference row '" + reference +
+                      "', paired by seed (same seed = same initialisation and data order), with the 95% t-interval "
+                      "of the paired differences.");
   return t;
 }
 

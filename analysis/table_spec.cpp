@@ -38,6 +38,7 @@ ColumnSpec read_column(TomlReader& r) {
   c.seq = r.integer("seq", 1).value_or(c.seq);
   c.mfu = r.number("mfu").value_or(c.mfu);
   c.tokens_per_s = r.number("tokens_per_s").value_or(c.tokens_per_s);
+  c.diff = r.boolean("diff").value_or(c.diff);
   r.finish();
   if (std::find(kFormats.begin(), kFormats.end(), c.format) == kFormats.end())
     r.fail_expected("format", one_of(kFormats));
@@ -65,6 +66,27 @@ RowSpec read_row(TomlReader& r, size_t n_paper) {
   return row;
 }
 
+const std::vector<std::string> kExpect = {"lower", "higher", "within"};
+
+ClaimSpec read_claim(TomlReader& r) {
+  ClaimSpec c;
+  c.id = r.required_string("id");
+  c.paper = r.required_string("paper");
+  c.source = r.required_string("source");
+  c.a = r.required_string("a");
+  c.b = r.required_string("b");
+  c.metric = r.string("metric").value_or(c.metric);
+  c.expect = r.required_string("expect");
+  c.margin = r.number("margin").value_or(c.margin);
+  c.note = r.string("note").value_or("");
+  c.where = r.where("id");
+  r.finish();
+  if (std::find(kExpect.begin(), kExpect.end(), c.expect) == kExpect.end()) r.fail_expected("expect", one_of(kExpect));
+  if (c.expect == "within" && !(c.margin > 0)) r.fail_expected("margin", "a number > 0 with expect = \"within\"");
+  if (c.a == c.b) r.fail("b", "the same arm as a ('" + c.a + "'): a claim compares two arms");
+  return c;
+}
+
 }  // namespace
 
 TableSpec load_table_spec(const std::string& path) {
@@ -73,6 +95,7 @@ TableSpec load_table_spec(const std::string& path) {
   auto meta = root.table("table");
   auto columns = root.tables("column");
   auto rows = root.tables("row");
+  auto claims = root.tables("claim");
   root.finish();
   if (!meta) root.fail("table", "missing, expected a [table] section");
 
@@ -84,12 +107,17 @@ TableSpec load_table_spec(const std::string& path) {
   spec.order = int(meta->integer("order", INT_MIN, INT_MAX).value_or(spec.order));
   spec.first_column = meta->string("first_column").value_or(spec.first_column);
   spec.notes = meta->strings("notes").value_or(spec.notes);
+  spec.reference = meta->string("reference").value_or("");
   meta->finish();
 
   for (TomlReader& c : columns) spec.columns.push_back(read_column(c));
   const size_t n_paper =
       size_t(std::count_if(spec.columns.begin(), spec.columns.end(), [](const ColumnSpec& c) { return c.paper; }));
   for (TomlReader& r : rows) spec.rows.push_back(read_row(r, n_paper));
+  if (!spec.reference.empty() &&
+      std::none_of(spec.rows.begin(), spec.rows.end(), [&](const RowSpec& r) { return r.label == spec.reference; }))
+    meta->fail("reference", "no row labelled '" + spec.reference + "'");
+  for (TomlReader& c : claims) spec.claims.push_back(read_claim(c));
   return spec;
 }
 

@@ -32,6 +32,7 @@ struct ColumnSpec {
   int64_t seq = 2048;
   double mfu = 0;           // > 0: this utilisation; 0: calibrate from the DB, else kDefaultMfu
   double tokens_per_s = 0;  // > 0: utilisation implied by this per-device throughput instead
+  bool diff = false;        // with a reference row: a companion column "LABEL Δ" (row - reference, by seed)
 };
 
 struct RowSpec {
@@ -43,6 +44,21 @@ struct RowSpec {
   std::vector<std::string> paper;  // one per column with paper = true, as printed; "" = not in the paper
 };
 
+// A claim of the paper that a sweep can test ([[claim]] beside the table it belongs to): B's
+// metric against A's, paired by seed (analysis findings).
+struct ClaimSpec {
+  std::string id;                         // "table5-mobillama-vs-baseline1"
+  std::string paper;                      // the claim in the paper's words, quoted
+  std::string source;                     // where the paper says it: "MobiLlama Sec. 4.2, Table 5"
+  std::string a, b;                       // arms: run name (without -seed=S) or preset
+  std::string metric = "final_val_loss";  // as `analysis compare --metric`
+  std::string expect;                     // "lower" / "higher": B's metric against A's;
+                                          // "within": |B - A| <= margin
+  double margin = 0;
+  std::string note;  // how the paper's measure maps to ours (a proxy metric, the margin's origin)
+  std::string where;  // FILE:LINE:COL of the claim, for messages
+};
+
 struct TableSpec {
   std::string path;  // the TOML file, for messages
   std::string id, title, source;
@@ -51,6 +67,8 @@ struct TableSpec {
   std::vector<ColumnSpec> columns;
   std::vector<RowSpec> rows;
   std::vector<std::string> notes;
+  std::string reference;          // a row label: columns with `diff` show each row minus this row
+  std::vector<ClaimSpec> claims;
 };
 
 // Strict: unknown keys, wrong types and a paper list of the wrong length -> ConfigError

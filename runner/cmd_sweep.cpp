@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
 #include <utility>
 
 #include "common/errors.h"
@@ -146,7 +148,7 @@ int cmd_sweep(const Args& args) {
   po::options_description opts(std::string("runner sweep\nprecedence (lowest first): ") + sweep::kPrecedence +
                                "\nthe resolved config of each run is stored (runs.config_json, <run dir>/config.json)");
   std::string file, db, results, scale_name, tasks_dir;
-  std::vector<std::string> sets, only;
+  std::vector<std::string> sets, only, seeds;
   bool dry_run = false, no_progress = false;
   std::string slurm_dir;
   sweep::SlurmOptions slurm;
@@ -154,6 +156,8 @@ int cmd_sweep(const Args& args) {
       "dry-run", po::bool_switch(&dry_run), "print the plan (runs, params, tokens, status, projected time); train nothing")(
       "only", po::value(&only)->composing(), "run only these names (comma-separated or repeated; a [[run]] name selects "
                                              "all its grid points)")(
+      "seeds", po::value(&seeds)->composing(), "run every run once per seed (e.g. 0,1,2): replaces the sweep's "
+                                               "`seeds`; runs are named NAME-seed=S and run seed by seed")(
       "set", po::value(&sets)->composing(), "override for every run: section.key=value, value in TOML (repeatable)")(
       "scale", po::value(&scale_name)->default_value(""), "scale (configs/scales/NAME.toml), replaces the sweep's `scale`")(
       "tasks-dir", po::value(&tasks_dir), "benchmark files for [eval] (same as --set eval.tasks_dir=DIR)")(
@@ -182,7 +186,7 @@ int cmd_sweep(const Args& args) {
   for (const auto& a : args)
     if (a == "--profile" || a.rfind("--profile=", 0) == 0)
       throw ConfigError("runner sweep: --profile is now --scale (e.g. --scale cpu: configs/scales/cpu.toml)");
-  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--set key=value ...] [--scale NAME] "
+  if (!parse_command("runner sweep FILE.toml [--dry-run] [--only NAME[,NAME]] [--seeds 0,1,2] [--set key=value ...] [--scale NAME] "
                      "[--emit-slurm DIR --nodes N --gpus-per-node G]",
                      opts, pos, args, vm))
     return 0;
@@ -203,6 +207,18 @@ int cmd_sweep(const Args& args) {
   if (!tasks_dir.empty())  // a TOML literal string, so that no path reads as a number or a date
     eo.sets.push_back("eval.tasks_dir=" + (tasks_dir.find('\'') == std::string::npos ? "'" + tasks_dir + "'" : tasks_dir));
   eo.only = split_commas(only);
+  for (const auto& item : split_commas(seeds)) {
+    size_t used = 0;
+    int64_t x = -1;
+    try {
+      x = std::stoll(item, &used);
+    } catch (const std::logic_error&) {
+    }
+    if (used != item.size() || x < 0 ||
+        std::find(eo.seeds.begin(), eo.seeds.end(), x) != eo.seeds.end())
+      throw ConfigError("--seeds: expected distinct integers >= 0 separated by commas, got '" + item + "'");
+    eo.seeds.push_back(x);
+  }
   if (const auto device = slurm_job ? sweep::slurm_device_set(slurm) : ""; !device.empty()) eo.sets.push_back(device);
   const auto runs = sweep::expand_sweep(sf, eo);
 
@@ -226,6 +242,7 @@ int cmd_sweep(const Args& args) {
     slurm.workdir = fs::current_path().string();
     slurm.sweep_file = file;
     if (!scale_name.empty()) slurm.args.insert(slurm.args.end(), {"--scale", scale_name});
+    for (const auto& s : seeds) slurm.args.insert(slurm.args.end(), {"--seeds", s});
     for (const auto& s : sets) slurm.args.insert(slurm.args.end(), {"--set", s});
     if (vm.count("tasks-dir")) slurm.args.insert(slurm.args.end(), {"--tasks-dir", tasks_dir});
     if (!vm["db"].defaulted()) slurm.args.insert(slurm.args.end(), {"--db", db});

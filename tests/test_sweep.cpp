@@ -49,7 +49,8 @@ train.seed = [0, 1]
   auto runs = expand(f);
   REQUIRE(runs.size() == 2 * 3 * 2);
   CHECK(runs[0].config.name == "inherited-scheme=none-seed=0");
-  CHECK(runs[1].config.name == "inherited-scheme=none-seed=1");
+  CHECK(runs[1].config.name == "inherited-scheme=shared-ffn-seed=0");  // seed-major: every seed 0 first
+  CHECK(runs[6].config.name == "inherited-scheme=none-seed=1");
   CHECK(runs[11].config.name == "second-scheme=shared-block-seed=1");
   CHECK(runs[11].config.train.lr == 2e-3);
   CHECK(runs[11].config.model.scheme == "shared-block");
@@ -71,6 +72,44 @@ train.seed = [0, 1]
     o.only = {"nope"};
     CHECK(error_of(f, o).find("--only nope: no such run") == 0);
   }
+}
+
+TEST_CASE("seeds: in [train], in [grid] or --seeds; runs NAME-seed=S, seed-major, strict") {
+  auto d = scratch("seeds");
+  auto f = write(d / "s.toml", std::string(kBase).replace(std::string(kBase).find("seed = 1"), 8, "seeds = [3, 0, 1]") +
+                              "[[run]]\nname = \"other\"\nmodel.scheme = \"shared-ffn\"\n");
+  auto runs = expand(f);
+  REQUIRE(runs.size() == 6);
+  std::vector<std::string> names;
+  for (const auto& r : runs) names.push_back(r.config.name);
+  CHECK(names == std::vector<std::string>{"inherited-seed=3", "other-seed=3", "inherited-seed=0", "other-seed=0",
+                                          "inherited-seed=1", "other-seed=1"});
+  CHECK(runs[2].config.train.seed == 0);
+  CHECK(runs[2].config.run_id() != runs[0].config.run_id());
+  CHECK(runs[2].base_name == "inherited");
+
+  ExpandOptions o;
+  o.seeds = {7, 8};
+  runs = expand(f, o);  // --seeds replaces the file's list
+  REQUIRE(runs.size() == 4);
+  CHECK(runs[3].config.name == "other-seed=8");
+  CHECK(runs[3].config.train.seed == 8);
+  o.seeds = {};
+  o.only = {"other"};  // a [[run]] name selects all its seeds
+  CHECK(expand(f, o).size() == 3);
+
+  // [grid] seeds = [...] is the same axis, after the grid's own (names end in -seed=S).
+  auto g = write(d / "g.toml", std::string(kBase) + "[grid]\nseeds = [0, 1]\n\"model.scheme\" = [\"none\", \"shared-ffn\"]\n");
+  runs = expand(g);
+  REQUIRE(runs.size() == 4);
+  CHECK(runs[0].config.name == "inherited-scheme=none-seed=0");
+  CHECK(runs[1].config.name == "inherited-scheme=shared-ffn-seed=0");
+
+  // A child's [grid] replaces the base's grid seeds; seeds in [train] are inherited.
+  auto c = write(d / "c.toml", "[meta]\nextends = \"g.toml\"\n[grid]\n\"model.scheme\" = [\"none\"]\n");
+  CHECK(expand(c).size() == 1);
+  auto c2 = write(d / "c2.toml", "[meta]\nextends = \"s.toml\"\n[grid]\n\"model.scheme\" = [\"none\"]\n");
+  CHECK(expand(c2).size() == 6);
 }
 
 TEST_CASE("a sweep without runs or grid is one run named after the sweep") {

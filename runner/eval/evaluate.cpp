@@ -82,6 +82,7 @@ std::vector<store::EvalRow> eval_choice_task(Scorer& scorer, const TextEncoder& 
   progress.finish(double(reqs.size()));
 
   std::map<std::string, std::vector<double>> values;                           // metric -> per doc
+  std::map<std::string, double> chance;                                       // metric -> mean chance level
   std::map<std::string, std::map<std::string, std::vector<double>>> subject;  // subject -> metric -> per doc
   int64_t cont_tokens = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -90,6 +91,7 @@ std::vector<store::EvalRow> eval_choice_task(Scorer& scorer, const TextEncoder& 
       doc_ll.push_back(ll[k].ll);
       cont_tokens += ll[k].tokens;
     }
+    for (const auto& [m, c] : doc_chance(task, task.docs[i])) chance[m] += c / double(n);
     for (const auto& [m, v] : doc_metrics(task, task.docs[i], doc_ll)) {
       values[m].push_back(v);
       if (!task.docs[i].subject.empty()) subject[task.docs[i].subject][m].push_back(v);
@@ -99,6 +101,7 @@ std::vector<store::EvalRow> eval_choice_task(Scorer& scorer, const TextEncoder& 
   if (!task.note.empty()) details["note"] = task.note;
   details["requests"] = reqs.size();
   details["continuation_tokens"] = cont_tokens;
+  details["chance"] = chance;
   details["seconds"] = progress.elapsed_s();
   if (shots > 0) {
     details["fewshot_split"] = task.fewshot_split;

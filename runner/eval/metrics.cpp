@@ -48,6 +48,26 @@ std::map<std::string, double> doc_metrics(const TaskData& task, const McDoc& doc
   return m;
 }
 
+std::map<std::string, double> doc_chance(const TaskData& task, const McDoc& doc) {
+  const double k = double(doc.choices.size());
+  switch (task.scoring) {
+    case Scoring::kMc2: {
+      double truth = 0;
+      for (int l : doc.mc2_labels) truth += l == 1 ? 1.0 : 0.0;
+      return {{"mc2", truth / k}};
+    }
+    case Scoring::kPairBias:
+      return {{"pct_stereotype", 0.5}};
+    case Scoring::kPartial:
+      return {{"acc", 1.0 / k}};
+    case Scoring::kChoice:
+      break;
+  }
+  std::map<std::string, double> m{{"acc", 1.0 / k}};
+  if (task.report_acc_norm) m["acc_norm"] = 1.0 / k;
+  return m;
+}
+
 MeanStderr mean_stderr(const std::vector<double>& v) {
   MeanStderr r;
   r.n = int64_t(v.size());

@@ -25,6 +25,11 @@ double mc2(const McDoc& doc, const std::vector<double>& ll);
 // {"pct_stereotype", "likelihood_diff"}.
 std::map<std::string, double> doc_metrics(const TaskData& task, const McDoc& doc, const std::vector<double>& ll);
 
+// What a metric scores on this document by guessing uniformly among its choices: 1/choices for
+// acc and acc_norm, the true choices' share for mc2, 1/2 for pct_stereotype (a table marks a score
+// whose interval contains the mean of these as "at chance"). Metrics without one are absent.
+std::map<std::string, double> doc_chance(const TaskData& task, const McDoc& doc);
+
 struct MeanStderr {
   double mean = 0, stderr_ = 0;
   int64_t n = 0;

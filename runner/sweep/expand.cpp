@@ -120,9 +120,7 @@ std::string point_suffix(const std::vector<Assignment>& point) {
 
 }  // namespace
 
-void apply_scale(RunConfig& rc, const Scale& s) {
-  const int64_t steps_before = rc.train.steps();
-  arch::ModelSpec& m = rc.model;
+void shrink_width(arch::ModelSpec& m, const Scale& s) {
   if (s.width != 1.0 || s.head_dim > 0) {
     const int64_t old_heads = m.n_heads;
     int64_t hd = m.head_dim();
@@ -136,6 +134,10 @@ void apply_scale(RunConfig& rc, const Scale& s) {
     m.n_kv_heads = kv;
     m.ffn_dim = round_to(double(m.ffn_dim) * s.width, 8);
   }
+}
+
+void apply_scale_values(RunConfig& rc, const Scale& s) {
+  const int64_t steps_before = rc.train.steps();
   for (const auto& a : s.set) assign(rc, a);
   // Warm-up keeps its share of training: 2000 of 73,242 paper steps stays ~2.7% of a CPU run.
   const int64_t steps_after = rc.train.steps();
@@ -148,6 +150,11 @@ void apply_scale(RunConfig& rc, const Scale& s) {
   }
 }
 
+void apply_scale(RunConfig& rc, const Scale& s) {
+  shrink_width(rc.model, s);
+  apply_scale_values(rc, s);
+}
+
 std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions& opt) {
   std::vector<Assignment> sets;
   for (const auto& s : opt.sets) sets.push_back(config::parse_set(s));
@@ -158,7 +165,14 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
 
   std::vector<RunEntry> runs = sweep.runs;
   if (runs.empty()) runs.push_back({"", {}, sweep.path});
-  const auto points = grid_points(sweep.grid);
+  std::vector<GridAxis> grid = sweep.grid;
+  std::optional<GridAxis> seeds = sweep.seeds;
+  if (!opt.seeds.empty()) {
+    seeds = GridAxis{"train.seed", {}, "--seeds"};
+    for (int64_t s : opt.seeds) seeds->values.push_back(Value::integer(s));
+  }
+  if (seeds) grid.push_back(*seeds);
+  const auto points = grid_points(grid);
 
   std::vector<PlannedRun> out;
   std::set<std::string> names;
@@ -194,10 +208,13 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
       r.touched("model.scheme", preset->where);  // the preset's scheme, until a layer sets one
 
       r.apply(rc, sweep.top);
-      apply_scale(rc, scale);
+      apply_scale_values(rc, scale);
       for (const auto& a : scale.set) r.touched(a.path, a.where);
       r.apply(rc, run.set);
       r.apply(rc, point);
+      // The width rule shrinks the paper shape each run and grid point asks for (a depth ablation's
+      // runs give their own widths); a --set shape is taken as given.
+      shrink_width(rc.model, scale);
       r.apply(rc, sets);
       check_run(rc, r, sweep.path);
 
@@ -208,12 +225,23 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
   }
   // `--only NAME` takes a run's full name or a [[run]]'s (all its grid points): a grid point named
   // like another [[run]] would make `--only` select both (a Slurm script selects one run by name).
-  if (!sweep.grid.empty())
+  if (!grid.empty())
     for (const auto& run : sweep.runs)
       if (names.count(run.name))
         throw config_error(run.where, "run.name",
                            "'" + run.name + "' is also the name of a grid point of another [[run]] (--only could not "
                            "tell them apart)");
+
+  // Seed-major: every arm's seed 0 before any seed 1, so a sweep stopped early still has pairs.
+  if (seeds) {
+    const auto rank = [&](const PlannedRun& p) {
+      for (size_t i = 0; i < seeds->values.size(); ++i)
+        if (uint64_t(seeds->values[i].i) == p.config.train.seed) return i;
+      return seeds->values.size();  // a --set train.seed overrode the list: keep the file's order
+    };
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const PlannedRun& a, const PlannedRun& b) { return rank(a) < rank(b); });
+  }
 
   if (!opt.only.empty()) {
     std::vector<PlannedRun> kept;

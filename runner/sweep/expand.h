@@ -1,7 +1,8 @@
 // Expanding a sweep into fully resolved RunConfigs. Precedence, lowest first:
 //   registry preset < extends base(s) < sweep top level < scale < [[run]]/[[variant]]
 //   < [grid] point < --set key=value
-// The scale's width rule (apply_scale) runs on the spec as resolved up to the top level.
+// The scale's width rule (shrink_width) runs on the spec as resolved through the [grid] point,
+// before --set: a depth ablation's [[run]]s name paper widths, and the scale shrinks them all alike.
 // Every run is validated here (types, preset, scheme, geometry, budget >= one optimizer step), so
 // a bad sweep fails with one line before anything is trained.
 #pragma once
@@ -22,6 +23,7 @@ struct ExpandOptions {
   std::string scale;                // --scale NAME: replaces the file's `scale`
   std::vector<std::string> sets;    // --set key=value, in order
   std::vector<std::string> only;    // --only: run names (full, or the [[run]] name of grid points)
+  std::vector<int64_t> seeds;       // --seeds: replaces the sweep's seed list
 };
 
 struct PlannedRun {
@@ -39,6 +41,8 @@ std::vector<PlannedRun> expand_sweep(const SweepFile& sweep, const ExpandOptions
 //   where it divides); ffn_dim' = round(ffn_dim x width / 8) x 8, at least 8. Then the scale's
 //   absolute values apply; warmup_steps keeps its fraction of the run's optimizer steps.
 //   n_layers, scheme, repeats, unique_blocks and tie_embeddings never change.
-void apply_scale(RunConfig& rc, const Scale& s);
+void apply_scale(RunConfig& rc, const Scale& s);  // shrink_width, then apply_scale_values
+void shrink_width(arch::ModelSpec& m, const Scale& s);
+void apply_scale_values(RunConfig& rc, const Scale& s);
 
 }  // namespace sharelab::sweep

@@ -19,29 +19,57 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `seeds = [0, 1, 2]`: distinct integers >= 0, as the "train.seed" axis.
+GridAxis read_seeds(const std::string& file, const toml::node& v, const std::string& where) {
+  const toml::array* a = v.as_array();
+  const auto fail = [&] {
+    return config_error(toml_where(file, v.source()), "seeds",
+                        "expected a non-empty list of distinct integers >= 0, got " + toml_describe(v));
+  };
+  if (!a || a->empty()) throw fail();
+  GridAxis ax{"train.seed", {}, where};
+  std::set<int64_t> seen;
+  for (const auto& el : *a) {
+    const auto i = el.value<int64_t>();
+    if (!el.is_integer() || !i || *i < 0 || !seen.insert(*i).second) throw fail();
+    ax.values.push_back(Value::integer(*i));
+  }
+  return ax;
+}
+
 // The keys of one section table as assignments "section.key", in key order. An unknown key is
 // located at the key, everything else said about an assignment at its value.
 void read_section(const std::string& file, const std::string& section, const toml::table& t,
-                  std::vector<Assignment>& out) {
+                  std::vector<Assignment>& out, std::optional<GridAxis>* seeds) {
   for (auto&& [k, v] : t) {
     const std::string path = section + "." + std::string(k.str());
+    if (path == "train.seeds") {
+      const std::string where = toml_where(file, k.source());
+      if (!seeds)
+        throw config_error(where, path,
+                           "only in the sweep's own [train] or [grid], or --seeds (a run with its own seeds could not "
+                           "be paired with the others)");
+      *seeds = read_seeds(file, v, where);
+      continue;
+    }
     config::check_key(toml_where(file, k.source()), path);  // also rejects sub-tables: no section has any
     const std::string where = toml_where(file, v.source());
     out.push_back({path, config::value_from_toml(v, where, path), where});
   }
 }
 
-// The config sections ([model], [train], ...) of one table, each a table of overrides.
-void read_sections(TomlReader& t, std::vector<Assignment>& out) {
+// The config sections ([model], [train], ...) of one table, each a table of overrides. `seeds`:
+// where a `seeds` list goes (nullptr: not allowed here).
+void read_sections(TomlReader& t, std::vector<Assignment>& out, std::optional<GridAxis>* seeds) {
   for (const auto& section : config::config_sections())
-    if (auto s = t.table(section)) read_section(t.file(), section, s->toml(), out);
+    if (auto s = t.table(section)) read_section(t.file(), section, s->toml(), out, seeds);
 }
 
 // One [[run]] / [[variant]] table: a name and section overrides (train.lr = ... or train = {...}).
 RunEntry read_run(TomlReader& t) {
   RunEntry r;
   r.name = t.required_string("name");
-  read_sections(t, r.set);
+  read_sections(t, r.set, nullptr);
   t.finish();
   r.where = t.where("name");
   return r;
@@ -51,6 +79,10 @@ RunEntry read_run(TomlReader& t) {
 void read_grid(const std::string& file, const toml::table& t, const std::string& prefix, std::vector<GridAxis>& out) {
   for (auto&& [k, v] : t) {
     const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (path == "seeds" || path == "train.seeds") {  // the seed list is also an axis of the grid
+      out.push_back(read_seeds(file, v, toml_where(file, k.source())));
+      continue;
+    }
     if (v.is_table() && !config::is_known_key(path)) {
       read_grid(file, *v.as_table(), path, out);
       continue;
@@ -102,7 +134,7 @@ void read_file_into(const std::string& path, SweepFile& sf, std::vector<std::str
     sf.scale = *scale;
     sf.scale_where = root.where("scale");
   }
-  read_sections(root, sf.top);
+  read_sections(root, sf.top, &sf.seeds);
   std::vector<RunEntry> runs;
   for (const char* kind : {"run", "variant"})
     for (TomlReader& t : root.tables(kind)) runs.push_back(read_run(t));
@@ -111,8 +143,24 @@ void read_file_into(const std::string& path, SweepFile& sf, std::vector<std::str
   if (!runs.empty()) sf.runs = std::move(runs);
   if (grid) {
     sf.grid.clear();
+    if (sf.seeds_in_grid) sf.seeds.reset();
+    sf.seeds_in_grid = false;
     read_grid(path, grid->toml(), "", sf.grid);
   }
+  // A seed list in [grid] (written `seeds` or "train.seed") is the sweep's seed axis.
+  std::vector<GridAxis> rest;
+  for (auto& ax : sf.grid) {
+    if (ax.path != "train.seed") {
+      rest.push_back(std::move(ax));
+      continue;
+    }
+    if (sf.seeds && sf.seeds->where.rfind(path + ":", 0) == 0)
+      throw config_error(ax.where, "seeds", "also given at " + sf.seeds->where + " (give the seed list once)");
+    if (sf.seeds_in_grid) throw config_error(ax.where, "seeds", "the seed list is given twice in [grid]");
+    sf.seeds = std::move(ax);
+    sf.seeds_in_grid = true;
+  }
+  sf.grid = std::move(rest);
 }
 
 }  // namespace
@@ -168,7 +216,7 @@ Scale load_scale(const std::string& name, const std::string& sweep_path, const s
     }
     rule->finish();
   }
-  read_sections(root, s.set);
+  read_sections(root, s.set, nullptr);
   root.finish();
   // What a scale may never touch: depth and the sharing pattern (and the preset choosing them).
   static const std::set<std::string> kFrozen = {

@@ -4,6 +4,7 @@
 // applied (expand.h), still before anything runs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,10 @@ struct SweepFile {
   std::vector<Assignment> top;     // the bases' sections, then this file's (later wins)
   std::vector<RunEntry> runs;      // this file's runs, or else the nearest base's
   std::vector<GridAxis> grid;      // likewise
+  // `seeds = [0, 1, 2]` in [train] or [grid]: every run once per seed, as a "train.seed" axis that
+  // expand_sweep adds last and orders seed-major (each seed's runs finish before the next seed's).
+  std::optional<GridAxis> seeds;
+  bool seeds_in_grid = false;  // given in a [grid]: a later file's [grid] replaces them with the rest
 };
 
 // Reads FILE and its `[meta] extends` chain (paths relative to the file that names them).
