@@ -13,7 +13,7 @@ ifeq ($(LIBTORCH),$(TORCH2_ROOT))
 CUDA_DEPS := torch2
 endif
 
-.PHONY: all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
+.PHONY: findings all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
 
 all: build
 
@@ -50,11 +50,24 @@ test-cuda:
 	cd $(CUDA_BUILD) && ctest -L fast --output-on-failure -j $(JOBS)
 
 # The main job: the Table 1 comparison at CPU scale on the default corpus (prepared on first use),
-# then the regenerated tables and the loss-curve plot. Finished runs are skipped on a re-run.
+# then the regenerated tables, the loss-curve plot and the HTML report (its path printed last).
+# Finished runs are skipped on a re-run.
 run: setup build
 	$(BUILD)/runner --sweep $(SWEEP)
 	$(BUILD)/analysis tables --table all --sweep table1-cpu
 	$(BUILD)/analysis plot --sweep table1-cpu --out results/plots
+	$(BUILD)/analysis report --sweep table1-cpu --out results/report/table1-cpu
+
+# README "What we found at CPU scale": the multi-seed CPU sweeps (each within an hour on 2 cores;
+# finished runs skipped), then each one's findings and HTML report in results/report/<sweep>/.
+FINDINGS_SWEEPS = cpu_table1_seeds:table1-cpu-seeds cpu_mobilellm_sharing:mobilellm_sharing-cpu \
+                  cpu_mobilellm_depth:mobilellm_depth-cpu cpu_mobilellm_embedding:mobilellm_embedding-cpu
+findings: setup build
+	@for fs in $(FINDINGS_SWEEPS); do \
+	  $(BUILD)/runner --sweep configs/$${fs%%:*}.toml --no-progress || exit 1; done
+	@for fs in $(FINDINGS_SWEEPS); do s=$${fs##*:}; \
+	  $(BUILD)/analysis findings --sweep $$s && \
+	  $(BUILD)/analysis report --sweep $$s --out results/report/$$s || exit 1; done
 
 data: build
 	$(BUILD)/runner data prepare --mix configs/data/default.toml --out results/data/default

@@ -4,13 +4,16 @@
 //   analysis plot [--sweep NAME] [--db PATH] [--out results/plots]
 //   analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]
 //   analysis findings --sweep NAME [--db PATH] [--experiments DIR]
+//   analysis report --sweep NAME --out DIR [--db PATH] [--experiments DIR]
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "analysis/compare.h"
 #include "analysis/findings.h"
+#include "analysis/html_report.h"
 #include "analysis/plots.h"
 #include "analysis/report.h"
 #include "common/errors.h"
@@ -115,11 +118,62 @@ int cmd_findings(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The machine line of the report: the CPU model and core count, from /proc/cpuinfo when readable.
+std::string machine_line() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line, model;
+  int cores = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("processor", 0) == 0) ++cores;
+    if (model.empty() && line.rfind("model name", 0) == 0) model = line.substr(line.find(':') + 2);
+  }
+  if (model.empty()) return "";
+  return fmt::format("this machine: {} logical CPU(s), {}", cores, model);
+}
+
+int cmd_report(const std::vector<std::string>& args) {
+  po::options_description opts("analysis report");
+  std::string db, sweep, experiments, out, question;
+  opts.add_options()("sweep", po::value(&sweep)->required(), "the sweep to report")(
+      "out", po::value(&out)->required(), "folder for index.html (created; an existing index.html is replaced)")(
+      "db", po::value(&db)->default_value(store::kDefaultDb), "results database")(
+      "experiments", po::value(&experiments)->default_value("experiments"), "folder of table definitions")(
+      "question", po::value(&question)->default_value(""), "one line under the title (e.g. the sweep's question)");
+  po::variables_map vm;
+  if (!parse("analysis report --sweep NAME --out DIR [--db PATH] [--experiments DIR]", opts, args, vm)) return 0;
+  const auto specs = analysis::load_table_specs(experiments);
+  if (!std::filesystem::exists(db)) throw ConfigError(db + ": no results database (run a sweep first)");
+  store::ResultsStore store(db);
+  analysis::ReportInput in;
+  in.sweep = sweep;
+  in.db_path = db;
+  in.question = question;
+  in.machine = machine_line();
+  const analysis::DbView view = analysis::load_view(store, sweep);
+  if (view.runs.empty()) throw ConfigError(fmt::format("--sweep {}: no run of that sweep in {}", sweep, db));
+  // The tables that have a measured value from this sweep (a table of another sweep is all "missing").
+  for (const auto& spec : specs) {
+    analysis::Table t = analysis::build_table(spec, view, {});
+    bool measured = false;
+    for (const auto& row : t.rows)
+      for (const auto& cell : row) measured |= cell.provenance.rfind("measured", 0) == 0;
+    if (measured) in.tables.push_back(std::move(t));
+  }
+  in.findings = analysis::evaluate_claims(specs, view);
+  in.curves = analysis::load_curves(store, view);
+  std::filesystem::create_directories(out);
+  const std::string path = (std::filesystem::path(out) / "index.html").string();
+  analysis::write_text_atomic(path, analysis::render_html_report(in));
+  std::cout << path << "\n";
+  return 0;
+}
+
 void usage(std::ostream& out) {
   out << "usage: analysis tables [--table ID|all] [--format md|tex|csv] [--db PATH] [--sweep NAME]\n"
          "       analysis plot [--sweep NAME] [--db PATH] [--out DIR]\n"
          "       analysis compare --sweep NAME A B [--metric final_val_loss] [--db PATH]\n"
          "       analysis findings --sweep NAME [--db PATH] [--experiments DIR]\n"
+         "       analysis report --sweep NAME --out DIR [--db PATH] [--experiments DIR]\n"
          "(analysis COMMAND --help for every option)\n";
 }
 
@@ -137,6 +191,7 @@ int main(int argc, char** argv) {
     if (args[0] == "plot") return cmd_plot(rest);
     if (args[0] == "compare") return cmd_compare(rest);
     if (args[0] == "findings") return cmd_findings(rest);
+    if (args[0] == "report") return cmd_report(rest);
     throw ConfigError("unknown command '" + args[0] + "'; known: tables, plot, compare, findings, report");
   } catch (const ConfigError& e) {
     std::cerr << "analysis: error: " << e.what() << "\n";

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 
+#include "analysis/curves.h"
 #include "common/errors.h"
 
 namespace sharelab::analysis {
@@ -25,46 +25,6 @@ struct Curve {
   std::vector<double> tokens, wall_s, loss;  // wall_s empty when it cannot be derived
   bool wall_pro_rata = false;                // wall_s scaled from the run total, not integrated
 };
-
-// Wall-clock seconds at each validation point: integrate the logged training throughput
-// (delta tokens / tokens_per_s between train points), else scale the run's total wall_s by tokens.
-std::vector<double> wall_times(const std::vector<store::SeriesPoint>& train, const std::vector<double>& at_tokens,
-                               std::optional<double> wall_total, std::optional<double> tokens_total, bool& pro_rata) {
-  pro_rata = false;
-  std::vector<std::pair<double, double>> knots{{0.0, 0.0}};  // (tokens, seconds)
-  bool ok = !train.empty();
-  for (const auto& p : train) {
-    if (p.tokens_per_s <= 0) {
-      ok = false;
-      break;
-    }
-    const double dt = (p.tokens - knots.back().first) / p.tokens_per_s;
-    if (p.tokens > knots.back().first) knots.push_back({p.tokens, knots.back().second + dt});
-  }
-  std::vector<double> out;
-  if (ok && knots.size() > 1) {
-    for (double x : at_tokens) {
-      auto it = std::lower_bound(knots.begin(), knots.end(), std::make_pair(x, -1.0));
-      if (it == knots.end()) {  // past the last train point: extrapolate at the last rate
-        const auto& a = knots[knots.size() - 2];
-        const auto& b = knots.back();
-        out.push_back(b.second + (x - b.first) * (b.second - a.second) / (b.first - a.first));
-      } else if (it == knots.begin()) {
-        out.push_back(0.0);
-      } else {
-        const auto& a = *(it - 1);
-        const auto& b = *it;
-        out.push_back(a.second + (x - a.first) * (b.second - a.second) / (b.first - a.first));
-      }
-    }
-    return out;
-  }
-  if (wall_total && tokens_total && *tokens_total > 0) {
-    pro_rata = true;
-    for (double x : at_tokens) out.push_back(*wall_total * x / *tokens_total);
-  }
-  return out;
-}
 
 std::string gp_quote(const std::string& s) {
   std::string out;
@@ -169,24 +129,18 @@ std::vector<std::string> plot_validation(store::ResultsStore& db, const PlotOpti
   std::vector<Curve> curves;
   std::vector<std::string> scales, devices;
   for (const auto& r : runs) {
-    auto val = db.series(r.run_id, "val");
-    if (val.empty()) {
+    SeedCurve sc = load_run_curve(db, r.run_id, db.scalars(r.run_id));
+    if (sc.loss.empty()) {
       std::cerr << "analysis plot: run " << r.name << " (" << r.run_id << ") has no validation points; left out\n";
       continue;
     }
-    std::sort(val.begin(), val.end(), [](auto& a, auto& b) { return a.tokens < b.tokens; });
-    auto train = db.series(r.run_id, "train");
-    std::sort(train.begin(), train.end(), [](auto& a, auto& b) { return a.tokens < b.tokens; });
-    const auto scalars = db.scalars(r.run_id);
-    auto get = [&](const char* k) -> std::optional<double> {
-      auto it = scalars.find(k);
-      return it == scalars.end() ? std::nullopt : std::optional<double>(it->second);
-    };
     Curve c;
     c.title = fmt::format("{} (scheme {}{})", r.name, r.scheme.empty() ? "?" : r.scheme,
                           r.status == "finished" ? "" : ", " + r.status);
-    for (const auto& p : val) c.tokens.push_back(p.tokens), c.loss.push_back(p.loss);
-    c.wall_s = wall_times(train, c.tokens, get("wall_s"), get("tokens"), c.wall_pro_rata);
+    c.tokens = std::move(sc.tokens);
+    c.wall_s = std::move(sc.wall_s);
+    c.loss = std::move(sc.loss);
+    c.wall_pro_rata = sc.wall_pro_rata;
     curves.push_back(std::move(c));
     if (std::find(scales.begin(), scales.end(), r.scale) == scales.end()) scales.push_back(r.scale);
     if (std::find(devices.begin(), devices.end(), r.device) == devices.end()) devices.push_back(r.device);

@@ -499,7 +499,7 @@ TEST_CASE("table cells over seeds: mean ± half-width (n), csv statistics, at ch
                       "-36.00 ± 4.30 (n=3) |"));
 }
 
-TEST_CASE("findings: each claim's verdict from the paired interval; untested claims named") {
+TEST_CASE("findings: each claim's verdict from the paired interval, and untested claims named") {
   const fs::path dir = fs::path(SHARELAB_BINARY_DIR) / "test_analysis_sweep.tmp";
   const std::string path = make_sweep_db(dir);
   const std::string exp = write_experiments(dir / "experiments", kSeedTable);

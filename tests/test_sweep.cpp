@@ -74,7 +74,7 @@ train.seed = [0, 1]
   }
 }
 
-TEST_CASE("seeds: in [train], in [grid] or --seeds; runs NAME-seed=S, seed-major, strict") {
+TEST_CASE("seeds: in [train], in [grid] or --seeds, runs named NAME-seed=S, seed-major") {
   auto d = scratch("seeds");
   auto f = write(d / "s.toml", std::string(kBase).replace(std::string(kBase).find("seed = 1"), 8, "seeds = [3, 0, 1]") +
                               "[[run]]\nname = \"other\"\nmodel.scheme = \"shared-ffn\"\n");
