@@ -80,6 +80,21 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const Rope& rope) {
   return kernels::linear(kernels::causal_attention(q, k, v), wo->weight);  // (B, T, H*D) -> (B, T, C)
 }
 
+torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, const Rope& rope, torch::Tensor& k_cache,
+                                            torch::Tensor& v_cache, int64_t past, int64_t capacity) {
+  const int64_t G = n_kv_heads, D = head_dim, n = x.size(1);
+  const auto qkv = linear_concat(x, {wq->weight, wk->weight, wv->weight});
+  auto [q, k, v] = kernels::split_heads_rope(qkv, rope.cos, rope.sin, n_heads, G, 1.0 / std::sqrt(double(D)));
+  if (!k_cache.defined()) {  // the dtype of this layer's keys (bf16 under autocast)
+    k_cache = torch::empty({x.size(0), G, capacity, D}, k.options());
+    v_cache = torch::empty({x.size(0), G, capacity, D}, v.options());
+  }
+  k_cache.narrow(2, past, n).copy_(k);
+  v_cache.narrow(2, past, n).copy_(v);
+  const auto a = kernels::cached_attention(q, k_cache.narrow(2, 0, past + n), v_cache.narrow(2, 0, past + n), past);
+  return kernels::linear(a, wo->weight);
+}
+
 // --- SwiGLU -----------------------------------------------------------------------------------
 
 SwiGLUImpl::SwiGLUImpl(int64_t dim, int64_t hidden) {
@@ -172,6 +187,34 @@ torch::Tensor CausalLMImpl::forward(const torch::Tensor& tokens) {
   }
   auto h = norm(x);
   return kernels::linear(h, spec_.tie_embeddings ? tok_emb->weight : lm_head->weight);  // (B, T, V)
+}
+
+KVCache CausalLMImpl::new_cache(int64_t capacity, const torch::Device& device) const {
+  TORCH_CHECK(capacity > 0 && capacity <= spec_.max_seq_len, "cache capacity ", capacity, " outside [1, max_seq_len ",
+              spec_.max_seq_len, "]");
+  KVCache c;
+  c.capacity = capacity;
+  c.k.resize(slots_.size());
+  c.v.resize(slots_.size());
+  c.rope = make_rope(capacity, spec_.head_dim(), spec_.rope_theta, device);
+  return c;
+}
+
+torch::Tensor CausalLMImpl::forward_cached(const torch::Tensor& tokens, KVCache& c) {
+  const int64_t n = tokens.size(1), past = c.length;
+  TORCH_CHECK(c.k.size() == slots_.size(), "the cache was made for another model");
+  TORCH_CHECK(past + n <= c.capacity, "sequence length ", past + n, " exceeds the cache's capacity ", c.capacity);
+  const Rope rope{c.rope.cos.narrow(0, past, n), c.rope.sin.narrow(0, past, n)};
+  auto x = tok_emb(tokens);  // (B, n, C)
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    Slot& l = slots_[s];
+    if (hook_) hook_(int64_t(s), true);
+    x = x + l.attn->forward_cached(l.attn_norm(x), rope, c.k[s], c.v[s], past, c.capacity);
+    x = x + l.ffn(l.ffn_norm(x));
+    if (hook_) hook_(int64_t(s), false);
+  }
+  c.length = past + n;
+  return kernels::linear(norm(x), spec_.tie_embeddings ? tok_emb->weight : lm_head->weight);  // (B, n, V)
 }
 
 torch::Tensor CausalLMImpl::loss(const torch::Tensor& inputs, const torch::Tensor& targets) {

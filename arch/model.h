@@ -30,11 +30,24 @@ struct Rope {
 };
 Rope make_rope(int64_t seq, int64_t head_dim, double theta, const torch::Device& device);
 
+// Keys and values of every executed layer for incremental decoding: one entry per slot, whatever
+// the sharing (a block run twice sees different inputs at its two depths), while the weights stay
+// one per unique module. Filled by CausalLMImpl::forward_cached; make one with new_cache.
+struct KVCache {
+  std::vector<torch::Tensor> k, v;  // per slot (B, G, capacity, D), allocated on first use
+  Rope rope;                        // (capacity, D) tables, sliced per call
+  int64_t length = 0;               // positions filled so far
+  int64_t capacity = 0;
+};
+
 // Causal grouped-query attention. K/V are not repeated: the r = n_heads / n_kv_heads query heads of
 // a group are folded into the sequence axis and share one K/V matmul.
 struct AttentionImpl : torch::nn::Module {
   explicit AttentionImpl(const ModelSpec& s);
   torch::Tensor forward(const torch::Tensor& x, const Rope& rope);  // (B, T, C) -> (B, T, C)
+  // x (B, n, C) at positions past..past+n-1 (rope: those rows); appends its K/V to k_cache/v_cache.
+  torch::Tensor forward_cached(const torch::Tensor& x, const Rope& rope, torch::Tensor& k_cache,
+                               torch::Tensor& v_cache, int64_t past, int64_t capacity);
   torch::nn::Linear wq{nullptr}, wk{nullptr}, wv{nullptr}, wo{nullptr};
   int64_t n_heads, n_kv_heads, head_dim;
 };
@@ -58,6 +71,11 @@ struct CausalLMImpl : torch::nn::Module {
 
   // tokens (B, T) int64 -> logits (B, T, vocab). Under bf16 autocast the logits are bf16.
   torch::Tensor forward(const torch::Tensor& tokens);
+  // Incremental forward: tokens (B, n) continue the cache's sequence; returns their logits (B, n, V),
+  // equal to forward() on the whole sequence at those positions. A prompt goes in as one chunk
+  // (prefill), then one token per call.
+  torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache& cache);
+  KVCache new_cache(int64_t capacity, const torch::Device& device) const;  // capacity <= max_seq_len
   // Mean next-token cross-entropy in fp32: inputs (B, T), targets (B, T); targets < 0 are ignored.
   torch::Tensor loss(const torch::Tensor& inputs, const torch::Tensor& targets);
 

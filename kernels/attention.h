@@ -13,6 +13,10 @@ namespace sharelab::kernels {
 // SDPA on CUDA where this LibTorch has it, the composite form otherwise.
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
 torch::Tensor causal_attention_composite(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
+// Incremental decoding: q (B, G, R*n, D) of n new positions past..past+n-1 (same layout, scaled),
+// k, v (B, G, past + n, D) holding every position so far -> (B, n, H*D). New position t attends to
+// keys 0..past+t: no mask for one token, a causal band for a chunk.
+torch::Tensor cached_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v, int64_t past);
 // Throws where LibTorch has no scaled_dot_product_attention (compat::kHasSdpa).
 torch::Tensor causal_attention_sdpa(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v);
 

@@ -14,6 +14,7 @@ int cmd_presets(const Args& args);
 int cmd_describe(const Args& args);
 int cmd_export(const Args& args);
 int cmd_logits(const Args& args);
+int cmd_generate(const Args& args);
 int cmd_data(const Args& args);
 int cmd_train(const Args& args);
 int cmd_resume(const Args& args);

@@ -32,6 +32,7 @@ const std::vector<Command> kCommands = {
     {"describe", "one preset in full (with --set overrides): spec, layout, accounting", cmd_describe},
     {"export", "write a model as an HF directory, GGUF or native HDF5 (a run, checkpoint, HF dir or preset)", cmd_export},
     {"logits", "run a forward pass on given token ids and write the logits as .npy", cmd_logits},
+    {"generate", "continue a prompt token by token through the KV cache (greedy or top-p sampling)", cmd_generate},
     {"data", "data pipeline: prepare shards from a mix, inspect them, train/load a tokenizer", cmd_data},
     {"sweep", "expand a sweep TOML and train its unfinished runs (--dry-run: the plan only)", cmd_sweep},
     {"train", "train one preset on prepared data (--set model.*/train.*/data.* overrides)", cmd_train},

@@ -107,6 +107,30 @@ TEST_CASE("every scheme computes the same function as a dense model with its wei
   }
 }
 
+TEST_CASE("KV-cache decoding equals the full forward at every position, for every scheme") {
+  for (const auto& info : schemes()) {
+    SUBCASE(info.name) {
+      std::vector<std::string> extra;
+      if (info.arg == SchemeArg::kRepeats) extra.push_back("repeats=2");
+      if (info.arg == SchemeArg::kUniqueBlocks) extra.push_back("unique_blocks=2");
+      CausalLM m(small(info.name, extra));
+      m->reset_parameters(5);
+      auto x = tokens(2, 13, 512, 3);
+      torch::NoGradGuard g;
+      const auto full = m->forward(x);  // (2, 13, V)
+      KVCache c = m->new_cache(16, torch::kCPU);
+      // A 5-token prefill, one 3-token chunk, then one token at a time.
+      std::vector<torch::Tensor> parts{m->forward_cached(x.narrow(1, 0, 5), c), m->forward_cached(x.narrow(1, 5, 3), c)};
+      for (int64_t t = 8; t < 13; ++t) parts.push_back(m->forward_cached(x.narrow(1, t, 1), c));
+      const auto inc = torch::cat(parts, 1);
+      CHECK(c.length == 13);
+      CHECK(c.k.size() == size_t(m->spec().n_layers));  // one entry per executed layer
+      CHECK((inc - full).abs().max().item<double>() < 1e-5);
+      CHECK_THROWS(m->forward_cached(x.narrow(1, 0, 4), c));  // past the capacity
+    }
+  }
+}
+
 TEST_CASE("a forward of many rows (fused products) equals row-by-row forwards (separate, few-row products)") {
   // 8 x 128 = 1024 rows take the fused QKV and gate/up products (model.cpp: linear_concat) and the
   // x W^T layout; one row of 128 takes separate products in the W x^T layout (cpu_gemm.cpp).
