@@ -59,21 +59,6 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
-// Footnote keys per table, as table.cpp numbers them: m1, m2 (measured), p1 (projected), c1 (else).
-struct Footnotes {
-  std::vector<std::pair<std::string, std::string>> list;  // (key, provenance)
-  std::map<std::string, std::string> key_of;
-  std::map<char, int> count;
-  std::string key(const std::string& provenance) {
-    if (provenance.empty()) return "";
-    if (auto it = key_of.find(provenance); it != key_of.end()) return it->second;
-    const char kind = provenance.rfind("measured", 0) == 0 ? 'm' : provenance.rfind("projected", 0) == 0 ? 'p' : 'c';
-    std::string k = std::string(1, kind) + std::to_string(++count[kind]);
-    key_of[provenance] = k;
-    list.push_back({k, provenance});
-    return k;
-  }
-};
 
 const char* kind_class(const std::string& key) {
   return key[0] == 'm' ? "measured" : key[0] == 'p' ? "projected" : "computed";

@@ -3,6 +3,7 @@
 // deterministic (no clocks, no hash-ordered containers).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,15 @@ struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<Cell>> rows;
   std::vector<std::string> notes;  // assumptions, formulas
+};
+
+// Footnote keys of one table's provenances in order of first appearance: "measured ..." -> m1, m2;
+// "projected ..." -> p1; anything else -> c1 (the Markdown, LaTeX and HTML renderers share them).
+struct Footnotes {
+  std::vector<std::pair<std::string, std::string>> list;  // (key, provenance)
+  std::map<std::string, std::string> key_of;
+  std::map<char, int> count;
+  std::string key(const std::string& provenance);  // "" for an empty provenance
 };
 
 enum class Format { kMarkdown, kLatex, kCsv };

@@ -334,6 +334,16 @@ struct ColumnResult {
 
 std::string plain(double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
 
+CellStats stats_of(const Interval& iv) {
+  CellStats st;
+  st.n = iv.n;
+  st.mean = iv.mean;
+  st.sd = iv.sd;
+  st.low = iv.has_interval() ? iv.low() : iv.mean;  // one value: no interval, low = high = mean
+  st.high = iv.has_interval() ? iv.high() : iv.mean;
+  return st;
+}
+
 // The printed cell of a measured column over the row's seeds (values already in printed units).
 Cell aggregate(const ColumnSpec& c, const std::vector<const RunData*>& runs, const ColumnResult& r) {
   std::vector<double> xs;
@@ -351,12 +361,7 @@ Cell aggregate(const ColumnSpec& c, const std::vector<const RunData*>& runs, con
   }
   if (xs.empty()) return {kMissing, "", std::nullopt};
   const Interval iv = t_interval(xs);
-  CellStats st;
-  st.n = iv.n;
-  st.mean = iv.mean;
-  st.sd = iv.sd;
-  st.low = iv.has_interval() ? iv.low() : iv.mean;
-  st.high = iv.has_interval() ? iv.high() : iv.mean;
+  CellStats st = stats_of(iv);
   if (all_se) st.stderr_ = se / double(xs.size());  // the same documents for every seed: not divided by n
   st.chance = chance;
   // Seeds vary the model, the documents are fixed: both spreads count, added in quadrature.
@@ -382,12 +387,7 @@ Cell difference(const ColumnSpec& c, const ColumnResult& row, const ColumnResult
   const PairedDifference d = paired_difference(a, b);
   if (d.interval.n == 0) return {"no shared seed", "", std::nullopt};
   const Interval& iv = d.interval;
-  CellStats st;
-  st.n = iv.n;
-  st.mean = iv.mean;
-  st.sd = iv.sd;
-  st.low = iv.has_interval() ? iv.low() : iv.mean;
-  st.high = iv.has_interval() ? iv.high() : iv.mean;
+  const CellStats st = stats_of(iv);
   std::string text = fmt::format("{:+.{}f}", iv.mean, c.decimals);
   text += iv.has_interval() ? fmt::format(" ± {} (n={})", plain(iv.half, c.decimals), iv.n) : " (n=1)";
   return {text, "", st};

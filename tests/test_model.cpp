@@ -18,6 +18,13 @@ ModelSpec small(const std::string& scheme, std::vector<std::string> extra = {}) 
   return resolve_preset("debug", extra);
 }
 
+// The debug preset under a registry scheme, with the argument the scheme needs.
+ModelSpec small(const SchemeInfo& info) {
+  if (info.arg == SchemeArg::kRepeats) return small(info.name, {"repeats=2"});
+  if (info.arg == SchemeArg::kUniqueBlocks) return small(info.name, {"unique_blocks=2"});
+  return small(info.name);
+}
+
 torch::Tensor tokens(int64_t B, int64_t T, int64_t vocab, uint64_t seed) {
   auto gen = at::detail::createCPUGenerator(seed);
   return torch::randint(vocab, {B, T}, gen, torch::kInt64);
@@ -33,10 +40,7 @@ double rel(const torch::Tensor& a, const torch::Tensor& b) {
 TEST_CASE("shared modules are registered once: parameters() equals the analytic unique count") {
   for (const auto& info : schemes()) {
     SUBCASE(info.name) {
-      std::vector<std::string> extra;
-      if (info.arg == SchemeArg::kRepeats) extra.push_back("repeats=2");
-      if (info.arg == SchemeArg::kUniqueBlocks) extra.push_back("unique_blocks=2");
-      CausalLM m(small(info.name, extra));
+      CausalLM m(small(info));
       CHECK(count_parameters(*m) == count_distinct_parameters(*m));
       CHECK(count_parameters(*m) == unique_params(m->spec()).total());
     }
@@ -93,10 +97,7 @@ TEST_CASE("every scheme computes the same function as a dense model with its wei
   // Over the registry, so a new scheme is covered the day it is added.
   for (const auto& info : schemes()) {
     SUBCASE(info.name) {
-      std::vector<std::string> extra;
-      if (info.arg == SchemeArg::kRepeats) extra.push_back("repeats=2");
-      if (info.arg == SchemeArg::kUniqueBlocks) extra.push_back("unique_blocks=2");
-      CausalLM s(small(info.name, extra));
+      CausalLM s(small(info));
       s->reset_parameters(21);
       CausalLM d(small("none"));
       load_hf_state(d, hf_state(s), "test");
@@ -110,10 +111,7 @@ TEST_CASE("every scheme computes the same function as a dense model with its wei
 TEST_CASE("KV-cache decoding equals the full forward at every position, for every scheme") {
   for (const auto& info : schemes()) {
     SUBCASE(info.name) {
-      std::vector<std::string> extra;
-      if (info.arg == SchemeArg::kRepeats) extra.push_back("repeats=2");
-      if (info.arg == SchemeArg::kUniqueBlocks) extra.push_back("unique_blocks=2");
-      CausalLM m(small(info.name, extra));
+      CausalLM m(small(info));
       m->reset_parameters(5);
       auto x = tokens(2, 13, 512, 3);
       torch::NoGradGuard g;
