@@ -3,6 +3,7 @@
 // row per task x metric (value, stderr, n, shots, protocol, details) into the database.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -49,9 +50,16 @@ int cmd_eval(const Args& args) {
   if (opt.batch < 1) throw ConfigError("--batch " + std::to_string(opt.batch) + ": must be >= 1");
   for (const auto& t : opt.tasks) eval::protocol_shots(opt.protocol, t);  // bad protocol fails before loading
 
+  // An existing database is checked before the (possibly long) evaluation; a new one is created only
+  // once there are rows for it, so a refused model or benchmark file leaves no file behind.
+  constexpr auto kWrite = store::ResultsStore::Access::kWrite;
   std::unique_ptr<store::ResultsStore> store;
-  if (!db.empty()) store = std::make_unique<store::ResultsStore>(db);
+  if (!db.empty() && std::filesystem::exists(db)) store = std::make_unique<store::ResultsStore>(db, kWrite);
   const auto rows = eval::evaluate_run(path, opt, store.get());
+  if (!db.empty() && !store) {
+    store = std::make_unique<store::ResultsStore>(db, kWrite);
+    store->put_evals(rows);
+  }
   fmt::print("{:<40} {:<26} {:>10} {:>9} {:>6} {:>5}  {}\n", "task", "metric", "value", "stderr", "n", "shots",
              "protocol");
   for (const auto& r : rows)

@@ -118,6 +118,18 @@ int cmd_export(const Args& args) {
   NamedModel m = resolve_model(name, sets, seed, "");
   if (tokenizer.empty()) tokenizer = m.tokenizer;
   m.model->eval();
+  // What each output needs of the tokenizer is checked before the first file is written, so a
+  // refused export leaves none of its outputs behind.
+  if (!gguf.empty() && tokenizer.empty())
+    throw ConfigError("--gguf: llama.cpp needs the vocabulary; give --tokenizer FILE (the model names no tokenizer)");
+  if (!tokenizer.empty() && (!gguf.empty() || !hf.empty())) {
+    const int64_t pieces = int64_t(data::read_spm_vocab(tokenizer).pieces.size()), vocab = m.model->spec().vocab_size;
+    if (!gguf.empty() && pieces != vocab)
+      throw ConfigError(fmt::format("{}: model vocab_size {} differs from the tokenizer's {} pieces (llama.cpp needs "
+                                    "one row per token)", gguf, vocab, pieces));
+    if (!hf.empty() && pieces > vocab)
+      throw ConfigError(fmt::format("{}: {} pieces, more than the model's vocab_size {}", tokenizer, pieces, vocab));
+  }
   if (!out.empty()) save_weights(m.model, out);
   if (!hf_h5.empty()) export_hf_h5(m.model, hf_h5);
   if (!hf.empty()) {
@@ -130,8 +142,6 @@ int cmd_export(const Args& args) {
                tokenizer.empty() ? " (no tokenizer: give --tokenizer for AutoTokenizer)" : "");
   }
   if (!gguf.empty()) {
-    if (tokenizer.empty())
-      throw ConfigError("--gguf: llama.cpp needs the vocabulary; give --tokenizer FILE (the model names no tokenizer)");
     interop::export_gguf(m.model, data::read_spm_vocab(tokenizer), gguf, dtype_text);
     fmt::print("gguf {}: {}\n", gguf, dtype_text);
   }

@@ -44,7 +44,7 @@ int cmd_profile(const Args& args) {
   for (const auto& d : dtypes)
     if (d != "fp32" && d != "bf16") throw ConfigError("runner profile: --dtype '" + d + "'; expected fp32 or bf16");
   std::unique_ptr<store::ResultsStore> store;
-  if (!db.empty()) store = std::make_unique<store::ResultsStore>(db);
+  if (!db.empty()) store = std::make_unique<store::ResultsStore>(db, store::ResultsStore::Access::kWrite);
 
   std::vector<profile::ProfileResult> results;
   for (const auto& spec : specs)

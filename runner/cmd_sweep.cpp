@@ -32,6 +32,7 @@
 #include "runner/config/run_row.h"
 #include "runner/sweep/slurm_script.h"
 #include "runner/sweep/sweep_file.h"
+#include "runner/train/checkpoint.h"
 #include "runner/train/trainer.h"
 #include "runner/data/prepare.h"
 #include "runner/eval/evaluate.h"
@@ -226,12 +227,12 @@ int cmd_sweep(const Args& args) {
   // decides each run (the others follow its decisions through the job's store), evaluates and profiles.
   const LaunchEnv launch = read_launch_env();
   const bool speaks = launch.rank == 0;
-  // A dry run never creates a database; it reads one when it exists.
+  // The plan reads the database when it exists (a training job checks here that it can write it); a
+  // new one is created only once every run's inputs are checked, below, and a dry run never creates one.
   std::unique_ptr<store::ResultsStore> store;
-  if (speaks && (!dry_run || fs::exists(db))) {
-    if (auto parent = fs::path(db).parent_path(); !parent.empty()) fs::create_directories(parent);
-    store = std::make_unique<store::ResultsStore>(db);
-  }
+  if (speaks && fs::exists(db))
+    store = std::make_unique<store::ResultsStore>(
+        db, dry_run ? store::ResultsStore::Access::kRead : store::ResultsStore::Access::kWrite);
   const int world = slurm_job ? slurm.world() : sharelab::world_size();
   const auto rows = sweep::make_plan(runs, store.get(), world);
   const std::string scale = runs.empty() ? sf.scale : runs.front().config.scale;
@@ -287,12 +288,18 @@ int cmd_sweep(const Args& args) {
   for (const auto& row : rows) {
     if (finished.count(row.run_id)) continue;
     train::check_run_inputs(row.run.config, world);
+    if (const auto latest = train::latest_checkpoint((fs::path(results) / "runs" / row.run_id).string()))
+      train::check_checkpoint(*latest, row.run.config.canonical_json());  // a partial run's own checkpoint
     // One process group, on one device type, serves every run of the job.
     if (comm && kernels::compat::resolve_device(row.run.config.train.device, "train.device").type() !=
                     comm->device().type())
       throw ConfigError(fmt::format("run '{}': train.device '{}', but this data-parallel job runs on {} (the first "
                                     "run's): sweep CPU and CUDA runs in separate jobs",
                                     row.run.config.name, row.run.config.train.device, comm->device().str()));
+  }
+  if (speaks && !store) {
+    if (auto parent = fs::path(db).parent_path(); !parent.empty()) fs::create_directories(parent);
+    store = std::make_unique<store::ResultsStore>(db, store::ResultsStore::Access::kWrite);
   }
   int trained = 0, skipped = 0, failed = 0;
   for (const auto& row : rows) {

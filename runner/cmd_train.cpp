@@ -23,6 +23,7 @@
 #include "runner/config/toml_value.h"
 #include "runner/config/run_row.h"
 #include "runner/sweep/sweep_file.h"
+#include "runner/train/checkpoint.h"
 #include "runner/train/validate_train.h"
 #include "runner/train/train_loop.h"
 #include "runner/train/trainer.h"
@@ -53,13 +54,15 @@ void add_record_flags(po::options_description& opts, RecordFlags& f, const char*
 int train_and_record(const config::RunConfig& rc, const std::string& run_dir, const RecordFlags& f) {
   const std::string db = f.no_db ? "" : f.db;
   train::check_run_inputs(rc, world_size());  // a refused run leaves no row behind
+  // nor does a run directory whose checkpoint is not this run's (resume, or train with the same config)
+  if (const auto latest = train::latest_checkpoint(run_dir)) train::check_checkpoint(*latest, rc.canonical_json());
   install_stop_handlers();
   dist::Comm* comm = join_job(rc.train.device, f.dist);
   const bool speaks = !comm || comm->rank() == 0;  // rank 0 records the run and prints its result
   std::unique_ptr<store::ResultsStore> store;
   if (!db.empty() && speaks) {
     if (auto parent = std::filesystem::path(db).parent_path(); !parent.empty()) std::filesystem::create_directories(parent);
-    store = std::make_unique<store::ResultsStore>(db);
+    store = std::make_unique<store::ResultsStore>(db, store::ResultsStore::Access::kWrite);
     store->begin_run(config::make_run_row(rc, comm ? comm->world() : 1));
   }
   train::TrainOptions opt;

@@ -96,6 +96,18 @@ struct ShardLoader::Impl {
   }
 };
 
+void check_split(const std::string& dir, const std::string& split, const LoaderOptions& opt) {
+  const Manifest man = Manifest::load(dir);
+  const auto sp = split_from_name(split);
+  if (opt.seq_len < 0 || opt.seq_len > man.seq_len)
+    throw ConfigError(fmt::format("{}/manifest.json: seq_len = {}, but the loader asks for {} (must be 1..{})", dir,
+                                  man.seq_len, opt.seq_len, man.seq_len));
+  int64_t rows = 0;
+  for (const auto& e : man.shards)
+    if (e.split == sp) rows += open_shard(dir + "/" + e.file, e.rows, man.seq_len + 1, man.dtype).rows;
+  if (rows == 0) throw ConfigError(fmt::format("{}/manifest.json: the {} split has no rows", dir, split_name(sp)));
+}
+
 ShardLoader::ShardLoader(const std::string& dir, const std::string& split, const LoaderOptions& opt) : impl_(new Impl) {
   Impl& m = *impl_;
   try {

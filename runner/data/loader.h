@@ -30,6 +30,11 @@ struct TokenBatch {
   std::vector<int32_t> source;  // per row: source id (index into ShardLoader::sources())
 };
 
+// What a ShardLoader of `split` would refuse, without building its row lists (a pass over every
+// row): the manifest, seq_len against it, every shard of the split present with its listed shape
+// and dtype, and a split that has rows. For the checks before a run row is written.
+void check_split(const std::string& dir, const std::string& split, const LoaderOptions& opt);
+
 class ShardLoader {
  public:
   // dir: a prepared data directory (manifest.json + shards); split: "train" or "val".

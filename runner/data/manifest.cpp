@@ -157,7 +157,12 @@ Manifest Manifest::from_json(const std::string& text, const std::string& path) {
     const std::string where = fmt::format("shards[{}].", i);
     ShardEntry e;
     e.file = r.string(shard_list[i], "file", where);
-    e.split = split_from_name(r.string(shard_list[i], "split", where));
+    const std::string split = r.string(shard_list[i], "split", where);
+    try {
+      e.split = split_from_name(split);
+    } catch (const ConfigError&) {
+      throw ConfigError(fmt::format("{}: {}field 'split' = '{}', expected train or val", path, where, split));
+    }
     e.rows = r.integer(shard_list[i], "rows", where);
     m.shards.push_back(e);
   }

@@ -35,6 +35,33 @@ nlohmann::json parse_line(const std::string& file, int64_t line_no, const std::s
   }
 }
 
+// The offset of the first byte that does not continue valid UTF-8 (RFC 3629: no overlong forms, no
+// surrogates, nothing past U+10FFFF), or npos when the whole line is valid.
+size_t invalid_utf8_at(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c < 0x80) n = 0;
+    else if (c >= 0xC2 && c <= 0xDF) n = 1;
+    else if (c == 0xE0) n = 2, lo = 0xA0;
+    else if (c == 0xED) n = 2, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) n = 2;
+    else if (c == 0xF0) n = 3, lo = 0x90;
+    else if (c == 0xF4) n = 3, hi = 0x8F;
+    else if (c >= 0xF1 && c <= 0xF3) n = 3;
+    else return i;
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const unsigned char b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += n + 1;
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 std::string brown_detag(const std::string& line) {
@@ -139,7 +166,13 @@ int64_t read_documents(const std::string& reader, const std::string& file, const
     throw ConfigError(file + ": reader '" + reader + "' does not produce text documents");
   Chunker chunks(name, chunk_bytes, sink);
   while (std::getline(in, line)) {
+    ++line_no;
     bytes += int64_t(line.size()) + 1;
+    // SentencePiece reads UTF-8: other bytes would not reach the shards as written (jsonl-text: the
+    // JSON parser refuses them).
+    if (const size_t bad = invalid_utf8_at(line); bad != std::string::npos)
+      throw ConfigError(fmt::format("{}:{}: byte {} (0x{:02X}) is not valid UTF-8; expected UTF-8 text", file, line_no,
+                                    bad + 1, static_cast<unsigned char>(line[bad])));
     if (reader == "brown-tagged") {
       // One sentence per tab-indented line, blank lines between them: sentences join into prose.
       if (!is_blank(line)) chunks.add_sentence(brown_detag(line));

@@ -39,9 +39,12 @@ Extent check_dataset(H5::H5File& f, const std::string& path, const char* name, c
                        t.getSize() == width && ds.getIntType().getOrder() == H5T_ORDER_LE;
   if (!ok_type)
     throw ConfigError(fmt::format(
-        "{}: dataset '{}': dtype is {}{}-byte {}, expected uint{} (little-endian)", path, name,
-        t.getClass() == H5T_INTEGER ? "" : "non-integer ", t.getSize(),
-        t.getClass() == H5T_INTEGER && ds.getIntType().getSign() != H5T_SGN_NONE ? "signed" : "", width * 8));
+        "{}: dataset '{}': dtype is {}-byte {}, expected uint{} (little-endian)", path, name, t.getSize(),
+        t.getClass() != H5T_INTEGER                   ? "non-integer"
+        : ds.getIntType().getSign() != H5T_SGN_NONE ? "signed"
+        : ds.getIntType().getOrder() != H5T_ORDER_LE ? "unsigned big-endian"
+                                                      : "unsigned",
+        width * 8));
   H5::DataSpace sp = ds.getSpace();
   std::vector<hsize_t> dims(size_t(std::max(0, sp.getSimpleExtentNdims())));
   if (!dims.empty()) sp.getSimpleExtentDims(dims.data());

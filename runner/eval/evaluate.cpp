@@ -131,11 +131,16 @@ std::vector<store::EvalRow> eval_choice_task(Scorer& scorer, const TextEncoder& 
   return rows;
 }
 
+// The raw release when supplied, else the shared tokenized one.
+std::string wikitext_file(const std::string& tasks_dir) {
+  const fs::path raw = fs::path(tasks_dir) / "wikitext-2-raw" / "wiki.test.raw";
+  const fs::path tok = fs::path(tasks_dir) / "wikitext-2" / "test.txt";
+  return fs::exists(raw) ? raw.string() : tok.string();
+}
+
 std::vector<store::EvalRow> eval_wikitext(Scorer& scorer, arch::CausalLM model, const TextEncoder& enc,
                                           const std::string& run_id, const EvalOptions& opt, bool token_ppl) {
-  const fs::path raw = fs::path(opt.tasks_dir) / "wikitext-2-raw" / "wiki.test.raw";
-  const fs::path tok = fs::path(opt.tasks_dir) / "wikitext-2" / "test.txt";
-  const std::string path = fs::exists(raw) ? raw.string() : tok.string();
+  const std::string path = wikitext_file(opt.tasks_dir);
   const std::string text = read_text_file(path);
   const bool tokenized = is_tokenized_wikitext(text);
   const std::string label = tokenized ? "wikitext2_v1_tokenized" : "wikitext2_raw";
@@ -177,15 +182,31 @@ std::vector<store::EvalRow> eval_wikitext(Scorer& scorer, arch::CausalLM model, 
   return rows;
 }
 
+// The protocol name and a non-empty task list, before anything is read.
+void check_options(const EvalOptions& opt) {
+  protocol_shots(opt.protocol, "");
+  if (opt.tasks.empty()) throw ConfigError("--tasks: no task given; known: " + known_tasks_text() +
+                                           ", wikitext, wikitext_token, heldout");
+}
+
 }  // namespace
+
+void check_task_files(const EvalOptions& opt) {
+  check_options(opt);
+  for (const auto& name : opt.tasks) {
+    if (name == "heldout") continue;  // the run's own shards, opened when it is scored
+    if (name == "wikitext" || name == "wikitext_token")
+      (void)read_text_file(wikitext_file(opt.tasks_dir));
+    else
+      (void)read_task(name, opt.tasks_dir);
+  }
+}
 
 std::vector<store::EvalRow> evaluate_model_with(arch::CausalLM model, const TextEncoder& enc,
                                                 const std::string& run_id, const EvalOptions& opt,
                                                 const HeldoutRows& heldout) {
   if (opt.threads > 0) at::set_num_threads(opt.threads);
-  protocol_shots(opt.protocol, "");  // validates the protocol name up front
-  if (opt.tasks.empty()) throw ConfigError("--tasks: no task given; known: " + known_tasks_text() +
-                                           ", wikitext, wikitext_token, heldout");
+  check_options(opt);
   ScorerOptions so;
   so.batch = opt.batch;
   so.max_length = opt.max_length;

@@ -43,6 +43,10 @@ struct EvalOptions {
 int64_t protocol_shots(const std::string& protocol, const std::string& task);
 std::vector<std::string> known_eval_tasks();  // known_tasks() + wikitext, wikitext_token, heldout
 
+// Reads every benchmark file `opt.tasks` needs, as the evaluation will: an unknown task or protocol, a
+// missing file or a malformed record -> ConfigError naming it, before any model work or output.
+void check_task_files(const EvalOptions& opt);
+
 // Evaluates `model` with tokenizer `enc` (every task but "heldout", which needs a run's data).
 std::vector<store::EvalRow> evaluate_model(arch::CausalLM model, const TextEncoder& enc, const std::string& run_id,
                                            const EvalOptions& opt);

@@ -72,6 +72,7 @@ std::vector<store::EvalRow> evaluate_run(const std::string& path, const EvalOpti
     };
   }
   const std::string run_id = opt.run_id.empty() ? src.run_id : opt.run_id;
+  check_task_files(opt);  // a broken benchmark file is the only line on stderr, before any scoring
   fmt::print(stderr, "eval: {} ({} {}), tokenizer {}, protocol {}, bos {}\n", run_id, src.kind, src.checkpoint, tok_path,
              opt.protocol, to_string(opt.bos));
   std::vector<store::EvalRow> rows = evaluate_model_with(src.model, enc, run_id, opt, heldout);

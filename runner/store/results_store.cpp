@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 
+#include "common/errors.h"
 #include "runner/store/schema.h"
 #include "runner/store/sqlite_util.h"
 
@@ -41,16 +42,22 @@ void insert_all(sqlite3* db, const char* sql, const char* what, const Rows& rows
 
 }  // namespace
 
-ResultsStore::ResultsStore(const std::string& path) : path_(path) {
+ResultsStore::ResultsStore(const std::string& path, Access access) : path_(path) {
   const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw std::runtime_error(path + ": cannot open results database: " + msg);
+    throw ConfigError(path + ": cannot open results database: " + msg);
   }
   try {
     sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    // Checks that write nothing come first: a refused file is left exactly as it was.
+    if (access == Access::kWrite && sqlite3_db_readonly(db_, "main") == 1)
+      throw ConfigError(path + ": results database is read-only; expected a writable file (or another --db)");
+    if (sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_NOTADB)
+      throw ConfigError(path + ": not an sqlite database; expected a sharelab results database (or a new file)");
+    check_not_newer(db_, path_, kSchemaVersion);
     // WAL: readers never block the writer and one writer at a time commits; NORMAL sync is
     // durable across process kills (only an OS crash can lose the last commits, never corrupt).
     sql::exec_when_free(db_, "PRAGMA journal_mode=WAL", "enable WAL");  // another process may be switching too

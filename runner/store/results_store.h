@@ -60,9 +60,14 @@ class ResultsStore {
  public:
   static constexpr int kSchemaVersion = 2;
 
+  // kWrite: the caller records results, so a read-only file is refused at once (ConfigError), before
+  // sqlite leaves -wal/-shm files beside it or any work is done; kRead (analysis) opens it anyway.
+  enum class Access { kRead, kWrite };
+
   // Opens or creates the database, enables WAL and a busy timeout, migrates the schema.
-  // A database newer than this build -> error naming the file and both versions.
-  explicit ResultsStore(const std::string& path);
+  // A file that is not an sqlite database, or one newer than this build -> ConfigError naming the
+  // file (and both versions), before anything in it changes.
+  explicit ResultsStore(const std::string& path, Access access = Access::kRead);
   ~ResultsStore();
   ResultsStore(const ResultsStore&) = delete;
   ResultsStore& operator=(const ResultsStore&) = delete;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/errors.h"
 #include "runner/store/sqlite_util.h"
 
 namespace sharelab::store {
@@ -62,20 +63,26 @@ int schema_version(sqlite3* db) {
 
 int known_schema_versions() { return static_cast<int>(kMigrations.size()); }
 
+namespace {
+
+void too_new(int v, const std::string& path, int target) {
+  if (v > target)
+    throw ConfigError(path + ": results database has schema version " + std::to_string(v) + ", newer than this build's " +
+                      std::to_string(target) + "; use a newer runner/analysis or another --db");
+}
+
+}  // namespace
+
+void check_not_newer(sqlite3* db, const std::string& path, int target) { too_new(schema_version(db), path, target); }
+
 void migrate(sqlite3* db, const std::string& path, int target) {
   if (target > known_schema_versions())
     throw std::logic_error("schema version " + std::to_string(target) + " has no migration");
-  auto too_new = [&](int v) {
-    if (v > target)
-      throw std::runtime_error(path + ": results database has schema version " + std::to_string(v) +
-                               ", newer than this build's " + std::to_string(target) +
-                               "; use a newer runner/analysis or another --db");
-  };
-  too_new(schema_version(db));
+  check_not_newer(db, path, target);
   if (schema_version(db) == target) return;  // the common case: no write lock taken
   sql::write_transaction(db, [&] {
     int v = schema_version(db);  // re-read under the lock: another process may have migrated
-    too_new(v);
+    too_new(v, path, target);
     for (; v < target; ++v) kMigrations[static_cast<size_t>(v)](db);
     sql::exec(db, "PRAGMA user_version = " + std::to_string(target), "set user_version");
   });

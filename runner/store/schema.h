@@ -11,8 +11,11 @@ namespace sharelab::store {
 
 // Brings the database to `target`, one step per migration, in one write transaction (a second
 // process opening the same new file waits and then finds the work done). A database newer than
-// `target` -> std::runtime_error naming `path` and both versions.
+// `target` -> ConfigError naming `path` and both versions.
 void migrate(sqlite3* db, const std::string& path, int target);
+
+// The check migrate() starts with, alone: it writes nothing.
+void check_not_newer(sqlite3* db, const std::string& path, int target);
 
 int schema_version(sqlite3* db);  // PRAGMA user_version
 

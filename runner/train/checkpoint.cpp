@@ -2,6 +2,7 @@
 #include "runner/train/checkpoint.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <H5Cpp.h>
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -102,6 +103,28 @@ std::optional<std::string> latest_checkpoint(const std::string& run_dir) {
   if (name.empty() || !file_exists(path))
     throw ConfigError(pointer + ": names checkpoint '" + name + "', which does not exist");
   return path;
+}
+
+void check_checkpoint(const std::string& path, const std::string& config_json) {
+  H5::Exception::dontPrint();
+  std::string format, config;
+  try {
+    if (!H5::H5File::isHdf5(path)) throw ConfigError(path + ": not an HDF5 file (expected a training checkpoint)");
+    H5::H5File f(path, H5F_ACC_RDONLY);
+    auto attr = [&](const char* key, std::string& out) {
+      if (!f.attrExists(key)) return;
+      H5::Attribute a = f.openAttribute(key);
+      if (a.getTypeClass() == H5T_STRING) a.read(a.getStrType(), out);
+    };
+    attr("format", format);
+    attr("config_json", config);
+  } catch (const H5::Exception& e) {
+    throw ConfigError(path + ": not a readable training checkpoint (" + e.getDetailMsg() + ")");
+  }
+  if (format != kCheckpointFormat)
+    throw ConfigError(path + ": attribute 'format' is not '" + std::string(kCheckpointFormat) + "'");
+  if (!config_json.empty() && config != config_json)
+    throw ConfigError(path + ": attribute 'config_json' differs from this run's config (a different run's directory?)");
 }
 
 LoopState load_checkpoint(const std::string& path, arch::CausalLM& model, AdamW& opt, const std::string& config_json) {

@@ -38,6 +38,11 @@ std::string save_checkpoint(const std::string& run_dir, arch::CausalLM& model, c
 // The checkpoint `latest` points to, if any (ConfigError when it points to a missing file).
 std::optional<std::string> latest_checkpoint(const std::string& run_dir);
 
+// What load_checkpoint checks first, from the file's attributes alone (no tensor is read): an HDF5
+// file, a training checkpoint, of the run whose config is `config_json` (else ConfigError naming
+// the file). A resume calls it before the run's row is touched.
+void check_checkpoint(const std::string& path, const std::string& config_json);
+
 // Restores model, optimizer, torch CPU RNG and loop state. The checkpoint's config must equal
 // `config_json` (else ConfigError naming the file: a different run's directory).
 LoopState load_checkpoint(const std::string& path, arch::CausalLM& model, AdamW& opt, const std::string& config_json);

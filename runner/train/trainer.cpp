@@ -37,6 +37,14 @@ bool wants_validation(const config::RunConfig& run) {
   return run.train.val_batches > 0 && run.train.val_every_tokens > 0;
 }
 
+// One global stream of rows: each data-parallel rank takes its slice of every micro-batch
+// (TrainSession), so the order and the checkpoint's cursor do not depend on the world size.
+data::LoaderOptions loader_options(const config::RunConfig& run) {
+  data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
+  lo.log_epochs = false;
+  return lo;
+}
+
 }  // namespace
 
 void check_run_inputs(const config::RunConfig& run, int world) {
@@ -61,14 +69,15 @@ void check_run_inputs(const config::RunConfig& run, int world) {
         "{}: no validation rows, but train.val_batches = {}: prepare with a larger val_fraction or smaller "
         "chunk_bytes, or set train.val_batches = 0 to train without validation",
         run.data.dir, run.train.val_batches));
+  // The shards themselves (present, readable, the manifest's shape and dtype), as train_run opens them.
+  data::check_split(run.data.dir, "train", loader_options(run));
+  if (wants_validation(run)) data::check_split(run.data.dir, "val", loader_options(run));
 }
 
 TrainResult train_run(const config::RunConfig& run, const TrainOptions& opt) {
   check_run_inputs(run, opt.comm ? opt.comm->world() : 1);
-  // One global stream of rows: each data-parallel rank takes its slice of every micro-batch
-  // (TrainSession), so the order and the checkpoint's cursor do not depend on the world size.
-  data::LoaderOptions lo{run.train.seed, /*rank=*/0, /*world_size=*/1, run.train.seq_len};
-  lo.log_epochs = false;  // the slices seek; TrainSession::step says when a pass begins again
+  // log_epochs off: the slices seek; TrainSession::step says when a pass begins again.
+  data::LoaderOptions lo = loader_options(run);
   ShardSource train(run.data.dir, "train", lo);
   std::unique_ptr<ShardSource> val;
   lo.log_epochs = !opt.comm || opt.comm->rank() == 0;
