@@ -88,9 +88,8 @@ std::string format_findings(const Findings& f, const DbView& view) {
     for (auto s : x.comparison.diff.seeds) seeds += (seeds.empty() ? "" : ",") + std::to_string(s);
     out += fmt::format("\n[{}] {} (table {})\n", x.verdict, c.id, x.table_id);
     out += fmt::format("  paper ({}): \"{}\"\n", c.source, c.paper);
-    out += fmt::format("  tested: {} {} than {} ({}){}\n", c.b,
-                       c.expect == "within" ? fmt::format("within ±{:g} of", c.margin) : c.expect, c.a, c.metric,
-                       c.note.empty() ? "" : "; " + c.note);
+    const std::string relation = c.expect == "within" ? fmt::format("within ±{:g} of", c.margin) : c.expect + " than";
+    out += fmt::format("  tested: {} {} {} ({}){}\n", c.b, relation, c.a, c.metric, c.note.empty() ? "" : "; " + c.note);
     out += fmt::format("  A {}: {}\n", c.a, format_interval(x.comparison.a.interval));
     out += fmt::format("  B {}: {}\n", c.b, format_interval(x.comparison.b.interval));
     out += fmt::format("  B - A: {} paired over seeds [{}]\n", format_interval(d), seeds);
