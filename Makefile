@@ -13,7 +13,9 @@ ifeq ($(LIBTORCH),$(TORCH2_ROOT))
 CUDA_DEPS := torch2
 endif
 
-.PHONY: findings all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
+FUZZ_SECONDS ?= 30
+
+.PHONY: fuzz findings all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
 
 all: build
 
@@ -86,7 +88,9 @@ interop: build
 
 # Benchmarks (not tests): data preparation/loader, training vs ref_llama.py in eager PyTorch 1.13 and
 # 2.x and under torch.compile (the 2.x wheel from `make torch2`), eval scoring, and MobiLlama's
-# Table 11 at full size vs eager PyTorch (fails when ours is >5% slower in a forward).
+# Table 11 at full size vs eager PyTorch (fails when ours is >5% slower in a forward), and batch-1
+# decoding at full size vs llama.cpp's llama-bench on our GGUF exports (built from source on first
+# use; fails when the decode goal is missed; stores the rows of the latency tables).
 bench: build torch2
 	cmake --build $(BUILD) --target bench_data bench_train bench_eval bench_gemm -j $(JOBS)
 	$(BUILD)/bench_data
@@ -94,7 +98,13 @@ bench: build torch2
 	$(BUILD)/bench_eval
 	$(BUILD)/bench_gemm
 	python3 bench/table11_race.py --build $(BUILD) --rounds 3
+	python3 bench/decode_race.py --build $(BUILD)
 	python3 bench/dist_race.py --build $(BUILD) --rounds 3
+
+# libFuzzer targets for every parser of user files (fuzz/), each run FUZZ_SECONDS with its seed
+# corpus (scripts/fuzz.sh); a crash fails and its input lands in build-fuzz/crashes/<target>/.
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 smoke: build
 	cd $(BUILD) && ctest -L slow --output-on-failure

@@ -123,10 +123,13 @@ std::string run_provenance(const RunData& r) {
                      tokens ? short_count(*tokens) : "?", r.run.device.empty() ? "device ?" : r.run.device);
 }
 
-const store::ProfileRow* find_profile(const DbView& v, const std::string& preset, const std::string& dtype) {
+const store::ProfileRow* find_profile(const DbView& v, const std::string& preset, const std::string& dtype,
+                                      bool with_decode) {
   const store::ProfileRow* best = nullptr;
   for (const auto& p : v.profiles)
-    if (p.preset == preset && (dtype.empty() || p.dtype == dtype)) best = &p;  // sorted: the last is the latest
+    if (p.preset == preset && (dtype.empty() || p.dtype == dtype) && (!with_decode || p.decode_tokens > 0) &&
+        (!best || p.created_at >= best->created_at))  // ISO 8601 UTC: text order is time order
+      best = &p;
   return best;
 }
 

@@ -48,8 +48,10 @@ std::optional<double> scalar(const RunData& r, const std::string& keys);
 // "measured here: run NAME of sweep S (scale X, 5.24M tokens, DEVICE)".
 std::string run_provenance(const RunData& r);
 
-// The most recent profile of (preset, dtype); nullptr when none.
-const store::ProfileRow* find_profile(const DbView& v, const std::string& preset, const std::string& dtype);
+// The latest profile of a preset (and dtype, unless empty); with_decode: among those that timed
+// decoding. nullptr when none.
+const store::ProfileRow* find_profile(const DbView& v, const std::string& preset, const std::string& dtype,
+                                      bool with_decode = false);
 
 // "1.26B", "524M", "5.24M" style count.
 std::string short_count(double n);

@@ -14,6 +14,7 @@
 
 #include "arch/accounting.h"
 #include "arch/cost_model.h"
+#include "arch/layer_reuse.h"
 #include "common/errors.h"
 #include "arch/registry.h"
 #include "analysis/stats.h"
@@ -221,8 +222,51 @@ Value project_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c,
                     "optimizer_ms, max_micro_batch, accumulation_steps, dp_mfu)");
 }
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// profile:decode_* columns: batch-1 decoding from the latest profile that timed it (runner profile --decode).
+Value decode_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what,
+                   const DbView& view) {
+  const store::ProfileRow* p = find_profile(view, row.preset, row.dtype, /*with_decode=*/true);
+  if (!p) return {};
+  const auto versions = nlohmann::json::parse(p->versions_json, nullptr, false);
+  const std::string load =
+      versions.contains("loadavg_1m") ? ", load average " + versions["loadavg_1m"].dump() : std::string();
+  const std::string prov =
+      fmt::format("measured here: runner profile {} {} --decode {} --prompt {} ({}{}, {})", p->preset, p->dtype,
+                  p->decode_tokens, p->prompt_len, p->device, load, p->created_at);
+  const auto per_layer = nlohmann::json::parse(p->decode_per_layer_ms_json, nullptr, false);
+  std::vector<double> layers;
+  if (per_layer.is_array())
+    for (const auto& x : per_layer) layers.push_back(x.get<double>());
+  const arch::ModelSpec spec = preset_spec(t, row);
+  const arch::LayerSplit split = arch::split_layers(spec, layers);
+  if (what == "decode_tok_s") return {p->decode_tok_s, "", prov};
+  if (what == "decode_range")
+    return {p->decode_tok_s,
+            fmt::format("{:.{}f} ({:.{}f}-{:.{}f})", p->decode_tok_s, c.decimals, p->decode_tok_s_min, c.decimals,
+                        p->decode_tok_s_max, c.decimals),
+            prov};
+  if (what == "decode_ttft_ms") return {p->ttft_ms, "", prov};
+  if (what == "decode_peak_mib") return {double(p->decode_peak_mem_bytes) / 1048576.0, "", prov};
+  if (what == "decode_ms_per_layer" && !layers.empty()) return {median_of(layers), "", prov};
+  if (what == "decode_first_ms" && split.first_n) return {split.first_ms, "", prov};
+  if (what == "decode_repeat_ms") return split.repeat_n ? Value{split.repeat_ms, "", prov} : Value{};
+  if (what == "decode_setup")
+    return {0.0, fmt::format("{} {}+{} {}T", p->dtype, p->prompt_len, p->decode_tokens, p->threads), prov};
+  if (what == "decode_ms_per_layer" || what == "decode_first_ms") return {};
+  throw ConfigError(t.path + ": column '" + c.label + "': unknown profile:" + what +
+                    " (decode_tok_s, decode_range, decode_ttft_ms, decode_peak_mib, decode_ms_per_layer, "
+                    "decode_first_ms, decode_repeat_ms, decode_setup)");
+}
+
 Value profile_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what,
                     const DbView& view) {
+  if (what.rfind("decode_", 0) == 0) return decode_value(t, row, c, what, view);
   const store::ProfileRow* p = find_profile(view, row.preset, row.dtype);
   if (!p) return {};
   // The load average at measurement time (recorded by runner profile): a busy machine inflates latency.
@@ -242,7 +286,7 @@ Value profile_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c,
             prov};
   if (what == "setup") return {0.0, fmt::format("{} {}x{} {}T", p->dtype, p->batch, p->seq, p->threads), prov};
   throw ConfigError(t.path + ": column '" + c.label + "': unknown profile:" + what +
-                    " (load_ms, init_ms, fwd_median_ms, fwd_range, peak_mem_mib, setup)");
+                    " (load_ms, init_ms, fwd_median_ms, fwd_range, peak_mem_mib, setup, decode_*)");
 }
 
 Value spec_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, const std::string& what) {

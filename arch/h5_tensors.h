@@ -6,7 +6,9 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "common/atomic_file.h"  // write_file_atomic, commit_file: the same atomic writes for other files
 
@@ -21,6 +23,35 @@ struct TensorFile {
 // and tagged so they come back in their own dtype).
 void write_tensor_file(const std::string& path, const TensorFile& f);
 TensorFile read_tensor_file(const std::string& path);
+
+// A tensor file opened for reading: attributes, names, shapes and dtypes first (the checks and
+// messages of read_tensor_file), then the data straight into tensors the caller owns. Datasets
+// stored contiguous and unfiltered (as write_tensor_file makes them) are read with pread from their
+// file offset, in parallel pieces over at::get_num_threads(), into the destination's memory where
+// its dtype is the stored one (no staging copy), else through a small per-thread buffer and copy_;
+// anything else goes through HDF5 as before.
+class TensorFileReader {
+ public:
+  struct Entry {
+    std::vector<int64_t> shape;
+    torch::ScalarType dtype;  // the tensor's own dtype (what read_tensor_file returns)
+  };
+  explicit TensorFileReader(const std::string& path);
+  ~TensorFileReader();
+  TensorFileReader(const TensorFileReader&) = delete;
+  TensorFileReader& operator=(const TensorFileReader&) = delete;
+
+  const std::string& path() const;
+  const std::map<std::string, std::string>& attrs() const;
+  const std::map<std::string, Entry>& entries() const;  // datasets by name, sorted
+  // For each (name, dst): dst.copy_(read_tensor_file(path).tensors[name]), the same values; dst
+  // must have the entry's number of elements (any dtype, device and layout).
+  void read_into(const std::vector<std::pair<std::string, torch::Tensor>>& jobs);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 
 }  // namespace sharelab::arch

@@ -2,6 +2,8 @@
 // R = H / G query heads per kv head, D head_dim, V vocab.
 #include "arch/model.h"
 
+#include "arch/fast_init.h"
+
 #include "kernels/attention.h"
 #include "kernels/cpu_gemm.h"
 #include "kernels/fused_ops.h"
@@ -64,7 +66,7 @@ torch::Tensor linear_concat(const torch::Tensor& x, std::initializer_list<torch:
 
 AttentionImpl::AttentionImpl(const ModelSpec& s)
     : n_heads(s.n_heads), n_kv_heads(s.n_kv_heads), head_dim(s.head_dim()) {
-  auto lin = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  auto lin = uninitialized_linear;  // reset_parameters draws them (fast_init.h)
   wq = register_module("wq", lin(s.d_model, n_heads * head_dim));
   wk = register_module("wk", lin(s.d_model, n_kv_heads * head_dim));
   wv = register_module("wv", lin(s.d_model, n_kv_heads * head_dim));
@@ -91,14 +93,16 @@ torch::Tensor AttentionImpl::forward_cached(const torch::Tensor& x, const Rope& 
   }
   k_cache.narrow(2, past, n).copy_(k);
   v_cache.narrow(2, past, n).copy_(v);
-  const auto a = kernels::cached_attention(q, k_cache.narrow(2, 0, past + n), v_cache.narrow(2, 0, past + n), past);
+  // A prompt from the start attends causally within itself: forward()'s fused causal core.
+  const auto a = past == 0 ? kernels::causal_attention(q, k, v)
+                           : kernels::cached_attention(q, k_cache.narrow(2, 0, past + n), v_cache.narrow(2, 0, past + n), past);
   return kernels::linear(a, wo->weight);
 }
 
 // --- SwiGLU -----------------------------------------------------------------------------------
 
 SwiGLUImpl::SwiGLUImpl(int64_t dim, int64_t hidden) {
-  auto lin = [](int64_t in, int64_t out) { return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(false)); };
+  auto lin = uninitialized_linear;  // reset_parameters draws them (fast_init.h)
   w1 = register_module("w1", lin(dim, hidden));
   w2 = register_module("w2", lin(hidden, dim));
   w3 = register_module("w3", lin(dim, hidden));
@@ -114,7 +118,7 @@ torch::Tensor SwiGLUImpl::forward(const torch::Tensor& x) {
 CausalLMImpl::CausalLMImpl(const ModelSpec& spec) : spec_(spec) {
   spec_.validate();
   layout_ = spec_.layout();
-  tok_emb = register_module("tok_emb", torch::nn::Embedding(spec_.vocab_size, spec_.d_model));
+  tok_emb = register_module("tok_emb", uninitialized_embedding(spec_.vocab_size, spec_.d_model));
   // The pools: the only place modules are registered, one entry per unique owner.
   attn = register_module("attn", torch::nn::ModuleList());
   ffn = register_module("ffn", torch::nn::ModuleList());
@@ -127,8 +131,7 @@ CausalLMImpl::CausalLMImpl(const ModelSpec& spec) : spec_(spec) {
   norm = register_module("norm", RMSNorm(spec_.d_model, spec_.norm_eps));
   // Tied: no lm_head at all; forward multiplies by tok_emb->weight (no dead, counted copy).
   if (!spec_.tie_embeddings)
-    lm_head = register_module(
-        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(spec_.d_model, spec_.vocab_size).bias(false)));
+    lm_head = register_module("lm_head", uninitialized_linear(spec_.d_model, spec_.vocab_size));
   // Slots borrow from the pools by index map.
   for (int64_t s = 0; s < spec_.n_layers; ++s) {
     slots_.push_back(Slot{RMSNorm(attn_norm->ptr<RMSNormImpl>(layout_.attn_norm_of[s])),
@@ -146,31 +149,24 @@ void CausalLMImpl::reset_parameters(uint64_t seed) {
   // A global depth scale (not per slot): a per-slot scale would re-initialise a shared owner
   // once per slot and the last slot would win.
   const double out_std = std / std::sqrt(2.0 * double(spec_.n_layers));
-  auto normal = [&](torch::Tensor& w, double sd) {
-    // Drawn on CPU with our generator so the init is identical on every device; in place where the
-    // weight is a CPU fp32 tensor (the same values: at::normal draws into an empty tensor the same
-    // way), without a temporary the size of the weight.
-    if (w.is_cpu() && w.scalar_type() == torch::kFloat32) w.normal_(0.0, sd, gen);
-    else w.copy_(at::normal(0.0, sd, w.sizes(), gen, torch::TensorOptions().dtype(torch::kFloat32)));
-  };
-  normal(tok_emb->weight, std);
+  // Drawn on CPU with our generator, in this order, so the init is identical on every device and
+  // dtype: normal_fill gives exactly what w.normal_(0, sd, gen) in turn would (or, off CPU fp32,
+  // at::normal in fp32 then copy_), pieces in parallel and cast piece by piece (fast_init.h).
+  std::vector<NormalFill> fills{{tok_emb->weight, std}};
   for (size_t i = 0; i < attn->size(); ++i) {
     auto a = attn->ptr<AttentionImpl>(i);
-    normal(a->wq->weight, std);
-    normal(a->wk->weight, std);
-    normal(a->wv->weight, std);
-    normal(a->wo->weight, out_std);
+    fills.insert(fills.end(),
+                 {{a->wq->weight, std}, {a->wk->weight, std}, {a->wv->weight, std}, {a->wo->weight, out_std}});
   }
   for (size_t i = 0; i < ffn->size(); ++i) {
     auto f = ffn->ptr<SwiGLUImpl>(i);
-    normal(f->w1->weight, std);
-    normal(f->w3->weight, std);
-    normal(f->w2->weight, out_std);
+    fills.insert(fills.end(), {{f->w1->weight, std}, {f->w3->weight, std}, {f->w2->weight, out_std}});
   }
+  if (lm_head) fills.push_back({lm_head->weight, std});
+  normal_fill(fills, gen);
   for (auto* pool : {&attn_norm, &ffn_norm})
     for (size_t i = 0; i < (*pool)->size(); ++i) (*pool)->ptr<RMSNormImpl>(i)->weight.fill_(1.0);
   norm->weight.fill_(1.0);
-  if (lm_head) normal(lm_head->weight, std);
 }
 
 torch::Tensor CausalLMImpl::forward(const torch::Tensor& tokens) {
@@ -200,7 +196,7 @@ KVCache CausalLMImpl::new_cache(int64_t capacity, const torch::Device& device) c
   return c;
 }
 
-torch::Tensor CausalLMImpl::forward_cached(const torch::Tensor& tokens, KVCache& c) {
+torch::Tensor CausalLMImpl::forward_cached(const torch::Tensor& tokens, KVCache& c, Logits logits) {
   const int64_t n = tokens.size(1), past = c.length;
   TORCH_CHECK(c.k.size() == slots_.size(), "the cache was made for another model");
   TORCH_CHECK(past + n <= c.capacity, "sequence length ", past + n, " exceeds the cache's capacity ", c.capacity);
@@ -214,7 +210,9 @@ torch::Tensor CausalLMImpl::forward_cached(const torch::Tensor& tokens, KVCache&
     if (hook_) hook_(int64_t(s), false);
   }
   c.length = past + n;
-  return kernels::linear(norm(x), spec_.tie_embeddings ? tok_emb->weight : lm_head->weight);  // (B, n, V)
+  if (logits == Logits::kNone) return {};
+  if (logits == Logits::kLast) x = x.narrow(1, n - 1, 1);
+  return kernels::linear(norm(x), spec_.tie_embeddings ? tok_emb->weight : lm_head->weight);  // (B, n or 1, V)
 }
 
 torch::Tensor CausalLMImpl::loss(const torch::Tensor& inputs, const torch::Tensor& targets) {

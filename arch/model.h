@@ -73,8 +73,12 @@ struct CausalLMImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& tokens);
   // Incremental forward: tokens (B, n) continue the cache's sequence; returns their logits (B, n, V),
   // equal to forward() on the whole sequence at those positions. A prompt goes in as one chunk
-  // (prefill), then one token per call.
-  torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache& cache);
+  // (prefill), then one token per call. `logits`: kAll (B, n, V); kLast, the last position's only
+  // (B, 1, V), all that generation needs; kNone, none (an undefined tensor): a prefix whose
+  // continuations are scored later (eval's shared contexts). At past 0 the attention is forward()'s
+  // full causal one, which is faster than the cached form for long prompts.
+  enum class Logits { kAll, kLast, kNone };
+  torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache& cache, Logits logits = Logits::kAll);
   KVCache new_cache(int64_t capacity, const torch::Device& device) const;  // capacity <= max_seq_len
   // Mean next-token cross-entropy in fp32: inputs (B, T), targets (B, T); targets < 0 are ignored.
   torch::Tensor loss(const torch::Tensor& inputs, const torch::Tensor& targets);

@@ -77,6 +77,14 @@ const std::vector<Preset> kPresets = {
      "124.6M", [] { return with_scheme(mobilellm("mobilellm-ls-125m", 60, 576, 9, 3, 1536), "immediate", 2); }},
     {"mobilellm-ls-350m", "MobileLLM-LS: mobilellm-350m blocks each run twice in a row (64 executed layers)",
      "345.3M", [] { return with_scheme(mobilellm("mobilellm-ls-350m", 64, 960, 15, 5, 2560), "immediate", 2); }},
+    // The MobileLLM latency study (issue 17): LS-125M's 60 executed layers with the paper's other
+    // repeat orders, and a dense model of that depth and width. Not MobileLLM releases.
+    {"mobilellm-ls-125m-all-over", "mobilellm-ls-125m with repeat-all-over: the 30 blocks run twice as a stack", "",
+     [] { return with_scheme(mobilellm("mobilellm-ls-125m-all-over", 60, 576, 9, 3, 1536), "repeat-all-over", 2); }},
+    {"mobilellm-ls-125m-reverse", "mobilellm-ls-125m with reverse sharing: 0..29 then 29..0", "",
+     [] { return with_scheme(mobilellm("mobilellm-ls-125m-reverse", 60, 576, 9, 3, 1536), "reverse", 2); }},
+    {"mobilellm-125m-dense60", "mobilellm-125m's width at 60 unique layers (LS-125M's executed depth, no sharing)", "",
+     [] { return mobilellm("mobilellm-125m-dense60", 60, 576, 9, 3, 1536); }},
     // --- small debug model (torchtitan's "debugmodel" idea): the smoke tests and CPU examples ---
     {"debug", "tiny dense model for tests and smoke runs (not from a paper)", "",
      [] {

@@ -94,12 +94,27 @@ void save_weights(CausalLM& model, const std::string& path) {
 }
 
 void load_weights(CausalLM& model, const std::string& path) {
-  TensorFile f = read_tensor_file(path);
-  auto fmt = f.attrs.find("format");
-  if (fmt == f.attrs.end() || fmt->second != kNativeFormat)
-    throw ConfigError(path + ": attribute 'format' is '" + (fmt == f.attrs.end() ? "" : fmt->second) +
+  // The checks of read_tensor_file + load_native_state, all before any parameter changes; then the
+  // data straight into the parameters (TensorFileReader: no staging tensor where dtypes match).
+  TensorFileReader f(path);
+  auto fmt = f.attrs().find("format");
+  if (fmt == f.attrs().end() || fmt->second != kNativeFormat)
+    throw ConfigError(path + ": attribute 'format' is '" + (fmt == f.attrs().end() ? "" : fmt->second) +
                       "', expected '" + kNativeFormat + "'");
-  load_native_state(model, f.tensors, path);
+  auto params = model->named_parameters();
+  std::vector<std::pair<std::string, torch::Tensor>> jobs;
+  for (const auto& p : params) {
+    auto it = f.entries().find(p.key());
+    if (it == f.entries().end()) throw ConfigError(path + ": missing tensor '" + p.key() + "'");
+    if (c10::IntArrayRef(it->second.shape) != p.value().sizes())
+      throw ConfigError(path + ": tensor '" + p.key() + "' has shape " + c10::str(c10::IntArrayRef(it->second.shape)) +
+                        ", model expects " + c10::str(p.value().sizes()));
+    jobs.emplace_back(p.key(), p.value());
+  }
+  for (const auto& [name, e] : f.entries())
+    if (!params.contains(name))
+      throw ConfigError(path + ": unexpected tensor '" + name + "' (not a parameter of " + model->spec().name + ")");
+  f.read_into(jobs);
 }
 
 void export_hf_h5(CausalLM& model, const std::string& path) {

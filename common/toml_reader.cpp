@@ -55,6 +55,14 @@ toml::table parse_toml_file(const std::string& path) {
   }
 }
 
+toml::table parse_toml_text(std::string_view text, const std::string& path) {
+  try {
+    return toml::parse(text, std::string_view(path));
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(toml_where(path, e.source()) + ": TOML syntax error: " + std::string(e.description()));
+  }
+}
+
 TomlReader::TomlReader(std::string file, const toml::table& table, std::string section)
     : file_(std::move(file)), table_(&table), section_(std::move(section)) {}
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/errors.h"
@@ -29,6 +30,9 @@ std::string toml_describe(const toml::node& n);
 
 // Parses PATH. ConfigError "PATH: no such file" or "PATH:LINE:COL: TOML syntax error: ...".
 toml::table parse_toml_file(const std::string& path);
+// Parses TEXT as the contents of PATH (the same errors, minus "no such file"): for readers that
+// hash or fuzz the bytes they parse.
+toml::table parse_toml_text(std::string_view text, const std::string& path);
 
 // One table of one file, read strictly. Each getter records its key as known and returns nothing
 // for an absent key; a present key of the wrong type or out of range throws at once. finish()

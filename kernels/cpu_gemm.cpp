@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "kernels/gemv.h"
 #include "kernels/torch_compat.h"
 
 #ifdef SHARELAB_DNNL
@@ -125,6 +126,8 @@ torch::Tensor matmul(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& w) {
+  // Decoding (a few rows, no gradient, fp32 or bf16): one bandwidth-bound pass over the weight.
+  if (gemv_applies(x, w) && !compat::autocast_enabled(c10::DeviceType::CPU)) return gemv(x, w);
   if (!(onednn_sgemm_enabled() && fp32_cpu(x, w) && x.numel() > 0)) return torch::nn::functional::linear(x, w);
   auto out_shape = x.sizes().vec();
   out_shape.back() = w.size(0);

@@ -97,9 +97,10 @@ int cmd_generate(const Args& args) {
   arch::KVCache cache = model->new_cache(n_prompt + max_new, torch::kCPU);
   std::vector<int64_t> prompt_ids(ids.begin(), ids.end());
   const auto t0 = std::chrono::steady_clock::now();
-  auto logits = model->forward_cached(torch::tensor(prompt_ids, torch::kInt64).unsqueeze(0), cache);
+  constexpr auto kLast = arch::CausalLMImpl::Logits::kLast;  // generation reads the last position only
+  auto logits = model->forward_cached(torch::tensor(prompt_ids, torch::kInt64).unsqueeze(0), cache, kLast);
   std::vector<int32_t> out;
-  int64_t next = next_token(logits[0][n_prompt - 1], s, gen);
+  int64_t next = next_token(logits[0][0], s, gen);
   const double ttft_ms = ms_since(t0);
   const auto t1 = std::chrono::steady_clock::now();
   bool eos = false;
@@ -110,7 +111,7 @@ int cmd_generate(const Args& args) {
     }
     out.push_back(int32_t(next));
     if (int64_t(out.size()) == max_new) break;
-    logits = model->forward_cached(torch::tensor({next}, torch::kInt64).unsqueeze(0), cache);
+    logits = model->forward_cached(torch::tensor({next}, torch::kInt64).unsqueeze(0), cache, kLast);
     next = next_token(logits[0][0], s, gen);
   }
   const double decode_ms = ms_since(t1);

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "arch/layer_reuse.h"
 #include "arch/registry.h"
 #include "common/cli.h"
 #include "runner/commands.h"
@@ -11,6 +12,35 @@
 #include "runner/store/results_store.h"
 
 namespace sharelab::runner {
+
+namespace {
+
+// The decode table: batch-1 generation through the KV cache, and the per-executed-layer split that
+// says whether an immediately repeated block is cheaper the second time (its weights still cached).
+void print_decode(const std::vector<profile::ProfileResult>& results, const profile::ProfileOptions& o,
+                  const std::vector<std::string>& sets) {
+  fmt::print("\nbatch-1 greedy decoding: prompt {} tokens, then {} tokens one forward each; {} repeats after {} "
+             "warm-up\n",
+             o.prompt_len, o.decode, o.repeats, o.warmup);
+  fmt::print("{:<28} {:<5} {:>6} {:>9} {:>10} {:>15} {:>11} {:>11} {:>11} {:>10}\n", "preset", "dtype", "layers",
+             "TTFT ms", "decode t/s", "(min-max)", "ms/layer", "first ms", "repeat ms", "peak MiB");
+  for (const auto& r : results) {
+    const arch::ModelSpec spec = arch::resolve_preset(r.preset, sets);
+    const auto split = arch::split_layers(spec, r.decode_per_layer_ms);
+    fmt::print("{:<28} {:<5} {:>6} {:>9.1f} {:>10.1f} {:>15} {:>11.4f} {:>11.4f} {:>11} {:>10.0f}\n", r.preset, r.dtype,
+               spec.n_layers, r.ttft_ms, r.decode_tok_s,
+               fmt::format("({:.1f}-{:.1f})", r.decode_tok_s_min, r.decode_tok_s_max),
+               profile::median(r.decode_per_layer_ms), split.first_ms,
+               split.repeat_n ? fmt::format("{:.4f}", split.repeat_ms) : std::string("-"),
+               double(r.decode_peak_mem_bytes) / 1048576.0);
+  }
+  fmt::print(
+      "ms/layer = median over executed layers of the per-token time in a separate hooked pass; first = mean over "
+      "layers whose blocks differ from the previous layer's, repeat = mean over immediate repeats (the same attention "
+      "and FFN as the layer before: their weights were just read).\n");
+}
+
+}  // namespace
 
 int cmd_profile(const Args& args) {
   po::options_description opts("runner profile");
@@ -28,13 +58,15 @@ int cmd_profile(const Args& args) {
       "set", po::value(&sets)->multitoken()->composing(), "override a model field: key=value (repeatable)")(
       "work-dir", po::value(&o.work_dir)->default_value("results/profile"), "where the load-timing checkpoint goes")(
       "keep-checkpoint", po::bool_switch(&o.keep_checkpoint), "keep that checkpoint (deleted by default)")(
+      "decode", po::value(&o.decode)->default_value(0), "also time batch-1 decoding of N tokens (0 = off)")(
+      "prompt", po::value(&o.prompt_len)->default_value(128), "prompt tokens before decoding (time to first token)")(
       "db", po::value(&db)->default_value(store::kDefaultDb), "results database ('' = do not store)");
   po::positional_options_description pos;
   pos.add("preset", -1);
   po::variables_map vm;
   const char* usage =
       "runner profile PRESET... [--dtype fp32,bf16] [--batch B] [--seq T] [--warmup N] [--repeats N] [--threads N] "
-      "[--db PATH]";
+      "[--decode N [--prompt P]] [--db PATH]";
   if (!parse_command(usage, opts, pos, args, vm)) return 0;
   dtypes = split_commas(dtypes);
 
@@ -69,6 +101,7 @@ int cmd_profile(const Args& args) {
       "load = read the native HDF5 checkpoint + copy into the constructed model (page cache warm); init = "
       "construct + initialise + cast; peak = RSS high-water over the forwards; loadavg = 1-minute load average "
       "at the start (> threads means other processes competed for the cores).\n");
+  if (o.decode > 0) print_decode(results, o, sets);
   if (store) fmt::print("stored {} profile rows in {}\n", results.size(), db);
   return 0;
 }

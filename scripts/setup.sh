@@ -10,6 +10,7 @@ PKGS=(
   libhdf5-dev libboost-program-options-dev libfmt-dev libsqlite3-dev sqlite3
   doctest-dev libtomlplusplus-dev libsentencepiece-dev sentencepiece libgloo-dev nlohmann-json3-dev
   gnuplot-nox chromium   # chromium: the report test opens the HTML page headless
+  clang libclang-rt-14-dev   # make fuzz (libFuzzer) and make sanitize
   python3 python3-torch python3-h5py python3-numpy python3-sentencepiece
 )
 

@@ -1,17 +1,21 @@
 // The LibTorch half of the harness on a tiny `debug` model with a byte-level tokenizer: batched,
 // padded, length-sorted scoring equals one unpadded forward per request; rolling perplexity equals
 // the sum of its windows and a single pass when one window covers the text; chunk perplexity;
-// and evaluate_model's acc/acc_norm on a fixture ARC file equal the hand-computed argmaxes.
+// evaluate_model's acc/acc_norm on a fixture ARC file equal the hand-computed argmaxes; and the
+// shared-prefix path (the default) equals the plain one on synthetic few-shot tasks for several
+// sharing schemes (tests/test_eval_context_cache.cpp does the same on the real task files).
 #include <doctest/doctest.h>
 
 #include <torch/torch.h>
 
 #include <cmath>
+#include <random>
 
 #include "common/errors.h"
 #include "arch/registry.h"
 #include "runner/eval/evaluate.h"
 #include "runner/eval/metrics.h"
+#include "runner/eval/path_check.h"
 #include "runner/eval/perplexity.h"
 #include "runner/eval/scorer.h"
 #include "runner/eval/text_util.h"
@@ -181,4 +185,140 @@ TEST_CASE("evaluate_model on a fixture ARC file: rows equal the hand-computed ar
   const auto shot_rows = evaluate_model(m, enc, "run-x", opt);
   CHECK(shot_rows[0].shots == 2);
   CHECK(shot_rows[0].details_json.find("\"fewshot_indices\":[[") != std::string::npos);
+}
+
+namespace {
+
+// Bytes, except ": " and "e " become one token each: the joint encoding of context + continuation
+// then differs from enc(context) + enc(continuation) at "Answer:" + " x" (lm-eval's boundary case).
+struct MergingEncoder : ByteEncoder {
+  std::vector<int32_t> encode(const std::string& s) const override {
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (i + 1 < s.size() && s[i + 1] == ' ' && (s[i] == ':' || s[i] == 'e')) {
+        out.push_back(s[i] == ':' ? 300 : 301);
+        ++i;
+      } else {
+        out.push_back(int32_t((unsigned char)s[i]) + 3);
+      }
+    }
+    return out;
+  }
+};
+
+// A multiple-choice task (HellaSwag/ARC-shaped) and a Winogrande-shaped partial one, from a seed.
+TaskData synthetic_task(Scoring scoring, int64_t docs, uint64_t seed) {
+  const std::vector<std::string> words = {"the", "red", "fox", "ran", "over", "a", "lazy", "dog", "while", "it",
+                                          "rained", "on", "green", "hills", "and", "slept", "here"};
+  std::mt19937 rng(seed);
+  auto phrase = [&](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += (i ? " " : "") + words[rng() % words.size()];
+    return out;
+  };
+  TaskData t;
+  t.name = scoring == Scoring::kChoice ? "synthetic_choice" : "synthetic_partial";
+  t.scoring = scoring;
+  t.fewshot_split = "eval-minus-doc";
+  for (int64_t i = 0; i < docs; ++i) {
+    McDoc d;
+    d.id = "doc " + std::to_string(i);
+    d.text = "Question: " + phrase(3 + int(rng() % 4)) + "?\nAnswer:";
+    const int k = scoring == Scoring::kChoice ? 2 + int(rng() % 3) : 2;
+    for (int c = 0; c < k; ++c) d.choices.push_back(phrase(1 + int(rng() % 5)));
+    d.gold = int(rng() % k);
+    if (scoring == Scoring::kPartial) {
+      const std::string stem = phrase(4);
+      for (const auto& c : d.choices) d.partial_contexts.push_back(stem + " " + c);
+      d.partial_target = " " + phrase(3);
+    }
+    t.docs.push_back(d);
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("plan_prefix_groups: choices of a document together, unrelated documents apart") {
+  // Two documents of 3 and 2 requests (20-token contexts), and one with nothing shared.
+  std::vector<std::vector<int32_t>> in;
+  std::vector<int64_t> first;
+  auto add = [&](int32_t doc, int32_t choice, int64_t ctx, int64_t cont) {
+    std::vector<int32_t> x(ctx, doc);
+    x[0] = 7;  // every input starts with the same token: one token in common is not worth a group
+    for (int64_t i = 0; i < cont; ++i) x.push_back(100 + choice);
+    in.push_back(x);
+    first.push_back(ctx - 1);
+  };
+  add(1, 0, 20, 3);
+  add(2, 0, 20, 2);
+  add(1, 1, 20, 5);
+  add(1, 2, 20, 1);
+  add(2, 1, 20, 4);
+  add(3, 0, 20, 4);
+  const auto g = plan_prefix_groups(in, first);
+  REQUIRE(g.size() == 2);
+  CHECK(g[0].members == std::vector<int64_t>{0, 2, 3});
+  CHECK(g[0].prefix == 19);  // stops before the first scored position (the last context token)
+  CHECK(g[1].members == std::vector<int64_t>{1, 4});
+  // A request whose scoring starts at position 0 (an empty context's prefix token) joins nothing.
+  CHECK(plan_prefix_groups({{2, 5, 6}, {2, 5, 7}}, {0, 0}).empty());
+}
+
+TEST_CASE("shared-prefix scoring equals the plain path: synthetic tasks, sharing schemes, truncation") {
+  MergingEncoder enc;
+  const TaskData choice = synthetic_task(Scoring::kChoice, 12, 1);
+  const TaskData partial = synthetic_task(Scoring::kPartial, 10, 2);
+  // The boundary case is present: some continuation lost its leading space to a ": " merge.
+  CHECK(encode_pair(enc, "Answer:", " fox", BosPolicy::kNone).continuation.size() == 3);
+  const std::vector<std::vector<std::string>> schemes = {
+      {}, {"scheme=immediate", "repeats=2"}, {"scheme=shared-ffn"}, {"scheme=cycle", "unique_blocks=2"}};
+  for (const auto& scheme : schemes) {
+    std::vector<std::string> o = scheme;
+    o.push_back("max_seq_len=512");
+    torch::manual_seed(0);
+    arch::CausalLM m(arch::resolve_preset("debug", o));
+    m->reset_parameters(11);
+    m->eval();
+    for (const TaskData* task : {&choice, &partial}) {
+      for (const int64_t shots : {int64_t(0), int64_t(3)}) {
+        for (const BosPolicy bos : {BosPolicy::kNone, BosPolicy::kBos}) {
+          const DocRequests d = doc_requests(*task, enc, int64_t(task->docs.size()), shots, bos);
+          CAPTURE(scheme.empty() ? "none" : scheme[0]);
+          CAPTURE(task->name);
+          CAPTURE(shots);
+          Scorer plain(m, {/*batch=*/3, 0, false, /*share_prefix=*/false});
+          Scorer shared(m, {3, 0, false, true});
+          const auto a = plain.score(d.requests);
+          const auto b = shared.score(d.requests);
+          const PathAgreement p = compare_paths(*task, d, a, b);
+          CHECK(p.max_rel <= 1e-5);
+          CHECK(p.greedy_differs == 0);
+          CHECK(p.docs_differ == 0);
+          CHECK(plain.last_stats().shared_requests == 0);
+          // Every request of a multiple-choice document shares its context; in the partial task only
+          // the few-shot prefix and the stem are shared. A group is a document or more.
+          CHECK(shared.last_stats().shared_requests == int64_t(d.requests.size()));
+          CHECK(shared.last_stats().groups <= d.docs());
+          CHECK(shared.last_stats().positions < plain.last_stats().positions);
+        }
+      }
+    }
+    // Left truncation (L = 40 < most inputs): the inputs of one document no longer share a prefix
+    // (they start at different offsets); whatever is grouped, the results stay the same.
+    const DocRequests d = doc_requests(choice, enc, 6, 3, BosPolicy::kNone);
+    const auto a = Scorer(m, {4, 40, false, false}).score(d.requests);
+    const auto b = Scorer(m, {4, 40, false, true}).score(d.requests);
+    CHECK(compare_paths(choice, d, a, b).same());
+  }
+}
+
+TEST_CASE("shared-prefix scoring under bf16 autocast stays close to the plain path") {
+  auto m = tiny_model(512);
+  MergingEncoder enc;
+  const TaskData choice = synthetic_task(Scoring::kChoice, 6, 3);
+  const DocRequests d = doc_requests(choice, enc, 6, 2, BosPolicy::kNone);
+  const auto a = Scorer(m, {4, 0, true, false}).score(d.requests);
+  const auto b = Scorer(m, {4, 0, true, true}).score(d.requests);
+  for (size_t k = 0; k < a.size(); ++k) CHECK(std::fabs(a[k].ll - b[k].ll) < 0.02 * std::fabs(a[k].ll) + 0.1);
 }

@@ -125,6 +125,13 @@ TEST_CASE("KV-cache decoding equals the full forward at every position, for ever
       CHECK(c.k.size() == size_t(m->spec().n_layers));  // one entry per executed layer
       CHECK((inc - full).abs().max().item<double>() < 1e-5);
       CHECK_THROWS(m->forward_cached(x.narrow(1, 0, 4), c));  // past the capacity
+      // last_only (generation): a 9-token prefill's last row, then the next token's.
+      KVCache g2 = m->new_cache(16, torch::kCPU);
+      const auto last = m->forward_cached(x.narrow(1, 0, 9), g2, CausalLMImpl::Logits::kLast);
+      CHECK(last.sizes() == torch::IntArrayRef({2, 1, full.size(2)}));
+      CHECK((last - full.narrow(1, 8, 1)).abs().max().item<double>() < 1e-5);
+      const auto next = m->forward_cached(x.narrow(1, 9, 1), g2, CausalLMImpl::Logits::kLast);
+      CHECK((next - full.narrow(1, 9, 1)).abs().max().item<double>() < 1e-5);
     }
   }
 }

@@ -120,10 +120,26 @@ TEST_CASE("in-memory round trip of runs, scalars, series, evals, profiles") {
   pr.seq = 128;
   pr.fwd_median_ms = 1.5;
   pr.per_layer_ms_json = "[0.1]";
+  pr.prompt_len = 128;
+  pr.decode_tokens = 64;
+  pr.ttft_ms = 12.5;
+  pr.decode_tok_s = 40;
+  pr.decode_tok_s_min = 38;
+  pr.decode_tok_s_max = 41;
+  pr.decode_peak_mem_bytes = 1 << 20;
+  pr.decode_per_layer_ms_json = "[0.2]";
   s.put_profile(pr);
   auto prs = s.profiles("debug");
   REQUIRE(prs.size() == 1);
   CHECK(prs[0].fwd_median_ms == 1.5);
+  CHECK(prs[0].prompt_len == 128);
+  CHECK(prs[0].decode_tokens == 64);
+  CHECK(prs[0].ttft_ms == 12.5);
+  CHECK(prs[0].decode_tok_s == 40);
+  CHECK(prs[0].decode_tok_s_min == 38);
+  CHECK(prs[0].decode_tok_s_max == 41);
+  CHECK(prs[0].decode_peak_mem_bytes == 1 << 20);
+  CHECK(prs[0].decode_per_layer_ms_json == "[0.2]");
   CHECK(s.profiles("other").empty());
 
   s.finish_run("a", "finished");
@@ -200,11 +216,11 @@ TEST_CASE("file round trip, reopen, and migration from an empty v0 file") {
   CHECK(raw_user_version(db) == 0);
   {
     ResultsStore s(db.string());
-    CHECK(s.schema_version() == 2);
+    CHECK(s.schema_version() == ResultsStore::kSchemaVersion);
     s.begin_run(make_run("x"));
     s.put_scalars("x", {{"k", 7}});
   }
-  CHECK(raw_user_version(db) == 2);
+  CHECK(raw_user_version(db) == ResultsStore::kSchemaVersion);
   ResultsStore s(db.string());  // reopening migrates nothing and keeps the rows
   REQUIRE(s.find_run("x"));
   CHECK(s.scalars("x")["k"] == 7);
@@ -226,7 +242,7 @@ TEST_CASE("a database newer than this build is refused with the file and both ve
   }
   CHECK(msg.find(db.string()) != std::string::npos);
   CHECK(msg.find("version 7") != std::string::npos);
-  CHECK(msg.find("this build's 2") != std::string::npos);
+  CHECK(msg.find("this build's " + std::to_string(ResultsStore::kSchemaVersion)) != std::string::npos);
 }
 
 TEST_CASE("runs.world_size is stored per attempt, and a v1 database gains it (1 for its runs)") {
@@ -241,14 +257,17 @@ TEST_CASE("runs.world_size is stored per attempt, and a v1 database gains it (1 
     CHECK(s.find_run("dp")->world_size == 4);
     s.begin_run(make_run("one"));
   }
-  // Back to v1's layout, as a database written before data parallelism.
+  // Back to v1's layout, as a database written before data parallelism (and decode profiles).
   sqlite3* raw = nullptr;
   sqlite3_open(db.c_str(), &raw);
-  REQUIRE(sqlite3_exec(raw, "ALTER TABLE runs DROP COLUMN world_size; PRAGMA user_version = 1", nullptr, nullptr,
-                       nullptr) == SQLITE_OK);
+  std::string to_v1 = "ALTER TABLE runs DROP COLUMN world_size;";
+  for (const char* c : {"prompt_len", "decode_tokens", "ttft_ms", "decode_tok_s", "decode_tok_s_min", "decode_tok_s_max",
+                        "decode_peak_mem_bytes", "decode_per_layer_ms_json"})
+    to_v1 += std::string(" ALTER TABLE profiles DROP COLUMN ") + c + ";";
+  REQUIRE(sqlite3_exec(raw, (to_v1 + " PRAGMA user_version = 1").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(raw);
   ResultsStore s(db.string());
-  CHECK(s.schema_version() == 2);
+  CHECK(s.schema_version() == ResultsStore::kSchemaVersion);
   CHECK(s.find_run("dp")->world_size == 1);
   CHECK(s.find_run("one")->world_size == 1);
 }

@@ -117,6 +117,7 @@ const std::vector<Field>& fields() {
       field("train", "threads", tr, &T::threads),
       field("train", "device", tr, &T::device),
       field("train", "init_from", tr, &T::init_from),
+      field("train", "skip_nonfinite", tr, &T::skip_nonfinite),
       field("data", "dir", da, &D::dir),
       field("data", "mix", da, &D::mix),
       field("data", "tokenizer", da, &D::tokenizer),

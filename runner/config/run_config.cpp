@@ -45,6 +45,7 @@ std::string RunConfig::canonical_json() const {
   for (const auto& s : config_sections()) j[s] = section_json(*this, s);
   // Absent when unset, so the run ids of runs from before the field existed stay what they were.
   if (train.init_from.empty()) j["train"].erase("init_from");
+  if (train.skip_nonfinite == 0) j["train"].erase("skip_nonfinite");
   return j.dump();
 }
 

@@ -39,6 +39,7 @@ struct TrainConfig {
   int threads = 0;                           // 0 = all cores
   std::string device = "cpu";                // "cpu" or "cuda" / "cuda:N"
   std::string init_from;                     // HF directory or weights file to start from ("": the seed's init)
+  int64_t skip_nonfinite = 0;                // steps with a NaN/inf loss or gradient skipped before the run stops
 
   int64_t steps() const;                     // tokens / global_batch_tokens, rounded down
   int64_t accumulation() const;              // global_batch_tokens / (micro_batch x seq_len)

@@ -63,6 +63,7 @@ struct ShardLoader::Impl {
   uint64_t cursor = 0;
   int64_t cached_pass = -1;
   std::vector<uint64_t> pass;  // the cached pass: M unit ids
+  std::vector<char> verified;  // per shard: checksums checked (before its first row is used)
   int64_t logged_pass = 0;
 
   void build_pass(int64_t p) {
@@ -78,11 +79,15 @@ struct ShardLoader::Impl {
     cached_pass = p;
   }
 
-  void copy_unit(uint64_t unit, int32_t* out, int32_t* src_out) const {
+  void copy_unit(uint64_t unit, int32_t* out, int32_t* src_out) {
     const int64_t stored = int64_t(unit) / sub_per_row, j = int64_t(unit) % sub_per_row;
     const size_t sh =
         size_t(std::upper_bound(shard_start.begin(), shard_start.end(), stored) - shard_start.begin() - 1);
     const ShardView& v = shards[sh];
+    if (!verified[sh]) {  // once per shard and process: a corrupt shard is refused, never trained on
+      verify_shard(v);
+      verified[sh] = 1;
+    }
     const int64_t r = stored - shard_start[sh];
     const int64_t first = r * v.cols + j * (cols - 1);
     if (v.width == 2) {
@@ -140,6 +145,7 @@ ShardLoader::ShardLoader(const std::string& dir, const std::string& split, const
       }
       stored += v.rows;
     }
+    m.verified.assign(m.shards.size(), 0);
     for (size_t s = 0; s < m.units.size(); ++s) {
       const double w = m.split == kTrain ? man.sources[s].weight : 1.0;
       m.take.push_back(int64_t(std::llround(w * double(m.units[s].size()))));

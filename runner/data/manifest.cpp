@@ -114,6 +114,8 @@ Manifest Manifest::from_json(const std::string& text, const std::string& path) {
   } catch (const json::parse_error& e) {
     const auto line = 1 + std::count(text.begin(), text.begin() + std::min(e.byte, text.size()), '\n');
     throw ConfigError(fmt::format("{}:{}: not valid JSON: {}", path, line, json_error_reason(e)));
+  } catch (const json::exception& e) {  // out_of_range: a number like 1e505
+    throw ConfigError(fmt::format("{}: not valid JSON: {}", path, json_error_reason(e)));
   }
   if (!j.is_object()) throw ConfigError(path + ": expected a JSON object");
   Reader r{path};

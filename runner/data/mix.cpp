@@ -48,7 +48,7 @@ void read_settings(TomlReader& m, const std::string& dir, Mix& mix) {
 }
 
 // One [[source]]: its fields, then the files its path matches. `names`: the earlier sources'.
-MixSource read_source(TomlReader& t, const std::string& dir, std::set<std::string>& names) {
+MixSource read_source(TomlReader& t, const std::string& dir, std::set<std::string>& names, bool match_files) {
   MixSource s;
   s.name = t.required_string("name");
   s.path = t.required_string("path");
@@ -62,6 +62,7 @@ MixSource read_source(TomlReader& t, const std::string& dir, std::set<std::strin
   const auto& readers = known_readers();
   if (std::find(readers.begin(), readers.end(), s.reader) == readers.end())
     t.fail_expected("reader", fmt::format("one of {}", fmt::join(readers, ", ")));
+  if (!match_files) return s;
   const std::string pattern = resolve(dir, s.path);
   glob_t g{};
   if (::glob(pattern.c_str(), GLOB_BRACE, nullptr, &g) == 0)
@@ -74,13 +75,11 @@ MixSource read_source(TomlReader& t, const std::string& dir, std::set<std::strin
   return s;
 }
 
-}  // namespace
-
-Mix load_mix(const std::string& path) {
-  const toml::table doc = parse_toml_file(path);
+// The mix of a parsed file; `sha256` of its bytes.
+Mix mix_from_toml(const toml::table& doc, const std::string& path, std::string sha256, bool match_files) {
   Mix mix;
   mix.file = path;
-  mix.sha256 = sha256_file(path);
+  mix.sha256 = std::move(sha256);
   const auto slash = path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
 
@@ -91,8 +90,20 @@ Mix load_mix(const std::string& path) {
   if (sources.empty()) root.fail("source", "missing, expected at least one [[source]] table");
   if (sources.size() > 65535) root.fail("source", "more than 65535 sources");
   std::set<std::string> names;
-  for (TomlReader& t : sources) mix.sources.push_back(read_source(t, dir, names));
+  for (TomlReader& t : sources) mix.sources.push_back(read_source(t, dir, names, match_files));
   return mix;
+}
+
+}  // namespace
+
+Mix load_mix(const std::string& path) {
+  const toml::table doc = parse_toml_file(path);
+  return mix_from_toml(doc, path, sha256_file(path), true);
+}
+
+Mix parse_mix(const std::string& text, const std::string& path, bool match_files) {
+  const toml::table doc = parse_toml_text(text, path);
+  return mix_from_toml(doc, path, sha256_hex(text), match_files);
 }
 
 }  // namespace sharelab::data

@@ -44,5 +44,8 @@ struct Mix {
 const std::vector<std::string>& known_readers();
 
 Mix load_mix(const std::string& path);  // ConfigError "FILE:LINE:COL: source.weight: expected ..."
+// The same from TEXT read as PATH's contents (sha256 of TEXT). match_files = false leaves every
+// source's `files` empty and skips the glob (fuzz/: the mix's own checks, not the file system).
+Mix parse_mix(const std::string& text, const std::string& path, bool match_files = true);
 
 }  // namespace sharelab::data

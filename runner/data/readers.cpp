@@ -32,6 +32,8 @@ nlohmann::json parse_line(const std::string& file, int64_t line_no, const std::s
     return nlohmann::json::parse(line);
   } catch (const nlohmann::json::parse_error& e) {
     throw ConfigError(fmt::format("{}:{}: not valid JSON at byte {}: {}", file, line_no, e.byte, json_error_reason(e)));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number like 1e505
+    throw ConfigError(fmt::format("{}:{}: not valid JSON: {}", file, line_no, json_error_reason(e)));
   }
 }
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <iostream>
+#include <mutex>
 
 #include "common/errors.h"
 #include "common/atomic_file.h"
@@ -22,6 +24,21 @@ namespace {
 void write_str_attr(H5::H5Object& obj, const std::string& key, const std::string& value) {
   H5::StrType st(H5::PredType::C_S1, std::max<size_t>(1, value.size()));
   obj.createAttribute(key, st, H5::DataSpace(H5S_SCALAR)).write(st, value);
+}
+
+constexpr const char* kCrcAttr = "crc32c";
+
+void write_crc_attr(H5::DataSet& ds, const void* data, size_t bytes) {
+  const uint32_t crc = arch::crc32c(data, bytes);
+  ds.createAttribute(kCrcAttr, H5::PredType::STD_U32LE, H5::DataSpace(H5S_SCALAR)).write(H5::PredType::NATIVE_UINT32, &crc);
+}
+
+// The dataset's "crc32c" attribute, if it has one.
+bool read_crc_attr(H5::H5File& f, const char* name, uint32_t& crc) {
+  H5::DataSet ds = f.openDataSet(name);
+  if (!ds.attrExists(kCrcAttr)) return false;
+  ds.openAttribute(kCrcAttr).read(H5::PredType::NATIVE_UINT32, &crc);
+  return true;
 }
 
 // Byte offset and size of a contiguous dataset, checked against the expected dtype and shape.
@@ -85,7 +102,7 @@ void ShardWriter::finish() {
 
 void ShardWriter::flush() {
   const std::string name = fmt::format("{}-{:05d}.h5", split_name(split_), shards_.size());
-  const std::string final_path = dir_ + "/" + name, tmp = final_path + ".tmp-" + std::to_string(::getpid());
+  const std::string final_path = dir_ + "/" + name, tmp = arch::tmp_name(final_path);
   const hsize_t rows = source_.size();
   try {
     H5::Exception::dontPrint();
@@ -97,13 +114,16 @@ void ShardWriter::flush() {
       std::vector<uint16_t> narrow(tokens_.begin(), tokens_.end());
       H5::DataSet ds = f.createDataSet("tokens", H5::PredType::STD_U16LE, H5::DataSpace(2, tdims));
       ds.write(narrow.data(), H5::PredType::NATIVE_UINT16);
+      write_crc_attr(ds, narrow.data(), narrow.size() * sizeof(uint16_t));  // little-endian hosts: the stored bytes
     } else {
       H5::DataSet ds = f.createDataSet("tokens", H5::PredType::STD_U32LE, H5::DataSpace(2, tdims));
       ds.write(tokens_.data(), H5::PredType::NATIVE_UINT32);
+      write_crc_attr(ds, tokens_.data(), tokens_.size() * sizeof(uint32_t));
     }
     const hsize_t sdims[1] = {rows};
-    f.createDataSet("source", H5::PredType::STD_U16LE, H5::DataSpace(1, sdims))
-        .write(source_.data(), H5::PredType::NATIVE_UINT16);
+    H5::DataSet src = f.createDataSet("source", H5::PredType::STD_U16LE, H5::DataSpace(1, sdims));
+    src.write(source_.data(), H5::PredType::NATIVE_UINT16);
+    write_crc_attr(src, source_.data(), source_.size() * sizeof(uint16_t));
     f.close();
   } catch (const H5::Exception& e) {
     std::remove(tmp.c_str());
@@ -121,6 +141,7 @@ ShardView::ShardView(ShardView&& o) noexcept {
 ShardView& ShardView::operator=(ShardView&& o) noexcept {
   std::swap(path, o.path), std::swap(rows, o.rows), std::swap(cols, o.cols), std::swap(width, o.width);
   std::swap(tokens, o.tokens), std::swap(source, o.source), std::swap(map, o.map), std::swap(map_len, o.map_len);
+  std::swap(has_crc, o.has_crc), std::swap(tokens_crc, o.tokens_crc), std::swap(source_crc, o.source_crc);
   return *this;
 }
 ShardView::~ShardView() {
@@ -142,6 +163,11 @@ ShardView open_shard(const std::string& path, int64_t expected_rows, int64_t col
       H5::H5File f(path, H5F_ACC_RDONLY);
       tok = check_dataset(f, path, "tokens", {hsize_t(expected_rows), hsize_t(cols)}, size_t(v.width));
       src = check_dataset(f, path, "source", {hsize_t(expected_rows)}, 2);
+      const bool tok_crc = read_crc_attr(f, "tokens", v.tokens_crc), src_crc = read_crc_attr(f, "source", v.source_crc);
+      if (tok_crc != src_crc)
+        throw ConfigError(fmt::format("{}: dataset '{}' has no '{}' attribute but '{}' has (written by another tool?)",
+                                      path, tok_crc ? "source" : "tokens", kCrcAttr, tok_crc ? "tokens" : "source"));
+      v.has_crc = tok_crc;
     } catch (const H5::Exception& e) {
       throw ConfigError(fmt::format("{}: not a readable HDF5 shard: {}", path, e.getDetailMsg()));
     }
@@ -167,6 +193,27 @@ ShardView open_shard(const std::string& path, int64_t expected_rows, int64_t col
   if (src.offset % 2 != 0) throw std::runtime_error(path + ": 'source' dataset is not 2-byte aligned");
   v.source = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(v.map) + src.offset);
   return v;
+}
+
+void verify_shard(const ShardView& v) {
+  if (!v.has_crc) {
+    static std::once_flag once;
+    std::call_once(once, [&] {
+      std::cerr << fmt::format("note: {}: shards written before checksums (no '{}' attribute); their tokens are not "
+                               "verified\n",
+                               v.path, kCrcAttr);
+    });
+    return;
+  }
+  auto check = [&](const char* name, const void* data, size_t bytes, uint32_t want) {
+    const uint32_t got = arch::crc32c(data, bytes);
+    if (got != want)
+      throw ConfigError(fmt::format("{}: dataset '{}': checksum mismatch (crc32c stored {:08x}, computed {:08x}): the "
+                                    "shard is corrupt; refusing to train on it (prepare the data again)",
+                                    v.path, name, want, got));
+  };
+  check("tokens", v.tokens, size_t(v.rows * v.cols * v.width), v.tokens_crc);
+  check("source", v.source, size_t(v.rows) * sizeof(uint16_t), v.source_crc);
 }
 
 }  // namespace sharelab::data

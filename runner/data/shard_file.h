@@ -2,6 +2,9 @@
 // (rows,) uint16, both contiguous and uncompressed so h5py reads them as plain arrays and the
 // loader can mmap them. ShardWriter buffers one shard in memory and writes it under a temporary
 // name, renamed when complete; open_shard() checks dtype and shape against the manifest.
+// Each dataset carries the CRC-32C of its bytes (attribute "crc32c"); verify_shard() checks them
+// (the loader does, before the first row of a shard is used). Shards from before checksums have
+// none: they load after a one-line note.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +46,8 @@ struct ShardView {
   const uint16_t* source = nullptr;  // (rows,)
   void* map = nullptr;
   size_t map_len = 0;
+  bool has_crc = false;  // both datasets carry "crc32c" (shards written before checksums do not)
+  uint32_t tokens_crc = 0, source_crc = 0;
 
   ShardView() = default;
   ShardView(ShardView&&) noexcept;
@@ -54,5 +59,9 @@ struct ShardView {
 // ConfigError naming the file, the dataset and what was expected for a wrong dtype, rank, shape
 // or layout (e.g. a compressed or chunked dataset written by another tool).
 ShardView open_shard(const std::string& path, int64_t expected_rows, int64_t cols, const std::string& dtype);
+
+// The shard's bytes against its checksums: ConfigError naming the file and the dataset on a
+// mismatch (a flipped bit is never trained on). Without checksums: a note on stderr, once per process.
+void verify_shard(const ShardView& v);
 
 }  // namespace sharelab::data

@@ -17,7 +17,7 @@ std::string read_text_file(const std::string& path) {
 OrderedJson parse_json(const std::string& text, const std::string& path, const std::string& record) {
   try {
     return OrderedJson::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e505
     bad_record(path, record, std::string("invalid JSON (") + e.what() + ")");
   }
 }

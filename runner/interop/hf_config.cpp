@@ -1,9 +1,11 @@
 // HF LLaMA config.json both ways (see hf_config.h).
 #include "runner/interop/hf_config.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 
 #include "arch/accounting.h"
 #include "common/errors.h"
@@ -17,6 +19,10 @@ using OJson = nlohmann::ordered_json;
 namespace {
 
 constexpr int kSharelabKeyVersion = 1;
+// Bounds on config.json's integers: int32 as transformers stores them, and a depth no LLaMA comes
+// near (the per-layer tables are allocated from it before any weight is read).
+constexpr int64_t kMaxField = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxLayers = 4096;
 
 OJson layout_json(const arch::ModelSpec& s) {
   const auto l = s.layout();
@@ -95,9 +101,11 @@ struct ConfigReader {
     if (!c[key].is_number()) fail(key, "must be a number, not " + c[key].dump());
     return c[key].get<double>();
   }
-  int64_t integer(const char* key, bool required, int64_t fallback) const {
+  // An integer in [-max, max] (JSON numbers arrive as doubles: 1e99 must not reach int64_t).
+  int64_t integer(const char* key, bool required, int64_t fallback, int64_t max = kMaxField) const {
     const double v = num(key, required, double(fallback));
-    if (v != double(int64_t(v))) fail(key, "must be an integer, not " + c[key].dump());
+    if (!(std::fabs(v) <= double(max)) || v != std::floor(v))
+      fail(key, "must be an integer of at most " + std::to_string(max) + ", not " + c[key].dump());
     return int64_t(v);
   }
   // A field the model cannot honour unless it has the value it expects.
@@ -115,13 +123,24 @@ void restore_sharing(arch::ModelSpec& s, const json& k, const std::string& path)
     throw ConfigError(path + ": field 'sharelab.version' is not " + std::to_string(kSharelabKeyVersion));
   try {
     s.scheme = field("scheme").get<std::string>();
+    // get<int64_t>() of a float such as 1e99 would be an out-of-range conversion: integers only.
+    for (const char* key : {"repeats", "unique_blocks"}) {
+      const json& v = field(key);
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxLayers)
+        throw ConfigError(path + ": field 'sharelab." + key + "' is " + v.dump() + ", expected an integer in [0, " +
+                          std::to_string(kMaxLayers) + "]");
+    }
     s.repeats = field("repeats").get<int64_t>();
     s.unique_blocks = field("unique_blocks").get<int64_t>();
     if (k.contains("preset") && k["preset"].is_string()) s.name = k["preset"].get<std::string>();
   } catch (const json::exception& e) {
     throw ConfigError(path + ": field 'sharelab' has a mistyped entry (" + json_error_reason(e) + ")");
   }
-  s.validate();
+  try {
+    s.validate();
+  } catch (const ConfigError& e) {
+    throw ConfigError(path + ": field 'sharelab': " + e.what());
+  }
   const OJson want = layout_json(s);
   if (json::parse(want.dump()) != field("layout"))
     throw ConfigError(path + ": field 'sharelab.layout' differs from scheme '" + s.scheme + "' over " +
@@ -135,7 +154,7 @@ json read_json_file(const std::string& path, const std::string& what) {
   if (!in) throw ConfigError(path + ": not found (" + what + ")");
   try {
     return json::parse(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e505
     throw ConfigError(path + ": not valid JSON (" + json_error_reason(e) + ")");
   }
 }
@@ -162,7 +181,7 @@ arch::ModelSpec spec_from_hf_config(const std::string& path) {
   s.n_heads = r.integer("num_attention_heads", true, 0);
   s.n_kv_heads = r.integer("num_key_value_heads", false, s.n_heads);
   s.ffn_dim = r.integer("intermediate_size", true, 0);
-  s.n_layers = r.integer("num_hidden_layers", true, 0);
+  s.n_layers = r.integer("num_hidden_layers", true, 0, kMaxLayers);
   s.vocab_size = r.integer("vocab_size", true, 0);
   s.norm_eps = r.num("rms_norm_eps", false, 1e-6);
   s.rope_theta = r.num("rope_theta", false, 10000.0);

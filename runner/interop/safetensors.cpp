@@ -8,6 +8,7 @@
 
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "runner/interop/safetensors_header.h"
 
 namespace sharelab::interop {
 
@@ -33,85 +34,47 @@ torch::ScalarType scalar_type(DiskDtype d) {
 
 namespace {
 
-struct Header {
-  json entries;
-  uint64_t data_start = 0, data_size = 0;
-};
-
-Header read_header(std::ifstream& in, const std::string& path) {
+// The checked header of an open file (safetensors_header.h); the data is read through `in` after.
+SafetensorsHeader read_header(std::ifstream& in, const std::string& path) {
   if (!in) throw ConfigError(path + ": cannot open safetensors file");
   in.seekg(0, std::ios::end);
   const uint64_t file_size = uint64_t(in.tellg());
   in.seekg(0);
   unsigned char len_bytes[8];
-  if (file_size < 8 || !in.read(reinterpret_cast<char*>(len_bytes), 8))
-    throw ConfigError(path + ": shorter than the 8-byte safetensors header length");
-  uint64_t header_len = 0;
-  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | len_bytes[i];  // little-endian u64
-  if (header_len > 100000000 || 8 + header_len > file_size)
-    throw ConfigError(path + ": header length " + std::to_string(header_len) + " does not fit the file (" +
-                      std::to_string(file_size) + " bytes)");
+  const bool have_len = file_size >= 8 && in.read(reinterpret_cast<char*>(len_bytes), 8);
+  const uint64_t header_len = safetensors_header_length(have_len ? len_bytes : nullptr, file_size, path);
   std::string text(header_len, '\0');
-  in.read(text.data(), std::streamsize(header_len));
-  Header h;
-  try {
-    h.entries = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw ConfigError(path + ": header is not valid JSON (" + e.what() + ")");
-  }
-  if (!h.entries.is_object()) throw ConfigError(path + ": header is not a JSON object");
-  h.data_start = 8 + header_len;
-  h.data_size = file_size - h.data_start;
-  return h;
-}
-
-void check_entry(const json& info, const std::string& where) {
-  if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") || !info.contains("data_offsets") ||
-      !info["dtype"].is_string() || !info["shape"].is_array() || !info["data_offsets"].is_array())
-    throw ConfigError(where + ": header entry needs dtype, shape and data_offsets");
+  if (!in.read(text.data(), std::streamsize(header_len))) throw ConfigError(path + ": truncated header");
+  return parse_safetensors_header(text, file_size, path);
 }
 
 }  // namespace
 
 std::map<std::string, torch::Tensor> read_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  const Header h = read_header(in, path);
+  const SafetensorsHeader h = read_header(in, path);
   std::map<std::string, torch::Tensor> out;
-  for (const auto& [name, info] : h.entries.items()) {
-    if (name == "__metadata__") continue;
-    const std::string where = path + ": tensor '" + name + "'";
-    check_entry(info, where);
-    const std::string dtype = info["dtype"].get<std::string>();
+  for (const SafetensorsEntry& e : h.tensors) {
+    const std::string where = path + ": tensor '" + e.name + "'";
     torch::ScalarType st;
-    int64_t elem = 0;
-    if (dtype == "F32") st = torch::kFloat, elem = 4;
-    else if (dtype == "BF16") st = torch::kBFloat16, elem = 2;
-    else if (dtype == "F16") st = torch::kHalf, elem = 2;
-    else throw ConfigError(where + ": dtype " + dtype + " not supported (expected F32, BF16 or F16)");
-    std::vector<int64_t> shape = info["shape"].get<std::vector<int64_t>>();
-    int64_t numel = 1;
-    for (auto d : shape) numel *= d;
-    const auto off = info["data_offsets"].get<std::vector<uint64_t>>();
-    if (off.size() != 2 || off[1] < off[0] || off[1] > h.data_size || off[1] - off[0] != uint64_t(numel * elem))
-      throw ConfigError(where + ": data_offsets do not match its shape and dtype or lie outside the file");
-    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(st));
-    in.seekg(std::streamoff(h.data_start + off[0]));
-    if (!in.read(static_cast<char*>(t.data_ptr()), std::streamsize(off[1] - off[0])))
+    if (e.dtype == "F32") st = torch::kFloat;
+    else if (e.dtype == "BF16") st = torch::kBFloat16;
+    else if (e.dtype == "F16") st = torch::kHalf;
+    else throw ConfigError(where + ": dtype " + e.dtype + " not supported (expected F32, BF16 or F16)");
+    torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(st));
+    in.seekg(std::streamoff(h.data_start + e.begin));
+    if (!in.read(static_cast<char*>(t.data_ptr()), std::streamsize(e.end - e.begin)))
       throw ConfigError(where + ": truncated data");
-    out[name] = t.to(torch::kFloat);
+    out[e.name] = t.to(torch::kFloat);
   }
   return out;
 }
 
 std::map<std::string, std::vector<int64_t>> read_safetensors_shapes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  const Header h = read_header(in, path);
+  const SafetensorsHeader h = read_header(in, path);
   std::map<std::string, std::vector<int64_t>> out;
-  for (const auto& [name, info] : h.entries.items()) {
-    if (name == "__metadata__") continue;
-    check_entry(info, path + ": tensor '" + name + "'");
-    out[name] = info["shape"].get<std::vector<int64_t>>();
-  }
+  for (const SafetensorsEntry& e : h.tensors) out[e.name] = e.shape;
   return out;
 }
 

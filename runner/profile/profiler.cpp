@@ -24,6 +24,7 @@
 #include "kernels/torch_compat.h"
 #include "common/errors.h"
 #include "common/stable_hash.h"
+#include "arch/fast_init.h"
 #include "arch/model.h"
 #include "arch/weights.h"
 
@@ -150,6 +151,14 @@ store::ProfileRow to_profile_row(const ProfileResult& r) {
   store::ProfileRow row{r.preset,  r.spec_hash,     r.device,     r.dtype,      r.threads,
                         r.batch,   r.seq,           r.load_ms,    r.init_ms,    r.fwd_median_ms,
                         r.fwd_min_ms, r.fwd_max_ms, r.peak_mem_bytes, json_array(r.per_layer_ms)};
+  row.prompt_len = r.prompt_len;
+  row.decode_tokens = r.decode_tokens;
+  row.ttft_ms = r.ttft_ms;
+  row.decode_tok_s = r.decode_tok_s;
+  row.decode_tok_s_min = r.decode_tok_s_min;
+  row.decode_tok_s_max = r.decode_tok_s_max;
+  row.decode_peak_mem_bytes = r.decode_peak_mem_bytes;
+  if (r.decode_tokens > 0) row.decode_per_layer_ms_json = json_array(r.decode_per_layer_ms, 4);
   // The versions object also says how the figures were taken, so a row explains itself.
   nlohmann::json v = nlohmann::json::parse(r.versions_json);
   v["warmup"] = r.warmup;
@@ -157,6 +166,10 @@ store::ProfileRow to_profile_row(const ProfileResult& r) {
   v["peak_mem_kind"] = r.peak_mem_kind;
   if (r.peak_reserved_bytes > 0) v["cuda_reserved_peak_bytes"] = r.peak_reserved_bytes;
   v["fwd_ms"] = rounded(r.fwd_ms, 3);
+  if (r.decode_tokens > 0) {
+    v["ttft_ms"] = rounded(r.ttft_ms_all, 3);
+    v["decode_tok_s"] = rounded(r.decode_tok_s_all, 3);
+  }
   row.versions_json = v.dump();
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -164,6 +177,87 @@ store::ProfileRow to_profile_row(const ProfileResult& r) {
   row.created_at = buf;
   return row;
 }
+
+namespace {
+
+// module->to(kBFloat16) on the CPU with the parallel exact cast (LibTorch 1.13's casts one element
+// at a time): the same values, each parameter swapped for its bf16 copy as to() does.
+void cast_to_bf16(torch::nn::Module& m) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : m.parameters()) {
+    auto b = torch::empty(p.sizes(), p.options().dtype(torch::kBFloat16));
+    arch::cast_into(b, p);
+    p.set_data(b);
+  }
+}
+
+// Peak memory since the last reset, of the kind the forwards use (CUDA allocated or RSS).
+int64_t peak_memory(const torch::Device& device) {
+  return device.is_cuda() ? kernels::compat::cuda_memory_peak(device).allocated_peak : rss_high_water_bytes();
+}
+
+// Batch-1 greedy generation: `prompt` in one prefill, then o.decode tokens one forward each. Returns
+// the time to first token; the per-token times go to tok_ms when given.
+double generate_once(arch::CausalLM& model, const torch::Tensor& prompt, const ProfileOptions& o,
+                     const torch::Device& device, std::vector<double>* tok_ms) {
+  arch::KVCache cache = model->new_cache(o.prompt_len + o.decode, device);
+  auto t0 = Clock::now();
+  constexpr auto kLast = arch::CausalLMImpl::Logits::kLast;
+  auto logits = model->forward_cached(prompt, cache, kLast);  // (1, 1, V)
+  int64_t next = logits[0][0].argmax().item<int64_t>();  // item() synchronises
+  const double ttft = ms_since(t0);
+  const auto opts = torch::TensorOptions().dtype(torch::kLong).device(device);
+  for (int64_t i = 0; i < o.decode; ++i) {
+    t0 = Clock::now();
+    logits = model->forward_cached(torch::full({1, 1}, next, opts), cache, kLast);  // (1, 1, V)
+    next = logits[0][0].argmax().item<int64_t>();
+    if (tok_ms) tok_ms->push_back(ms_since(t0));
+  }
+  return ttft;
+}
+
+void profile_decode(arch::CausalLM& model, const ProfileOptions& o, const torch::Device& device, ProfileResult& r) {
+  torch::NoGradGuard no_grad;
+  const auto& spec = model->spec();
+  auto gen = at::detail::createCPUGenerator(o.seed + 1);
+  const auto prompt = at::randint(spec.vocab_size, {1, o.prompt_len}, gen, torch::kLong).to(device);  // (1, P)
+  r.prompt_len = o.prompt_len;
+  r.decode_tokens = o.decode;
+  kernels::release_cpu_cache();
+  if (device.is_cuda()) kernels::compat::reset_cuda_memory_peak(device);
+  else reset_rss_high_water();
+  for (int64_t i = 0; i < o.warmup; ++i) generate_once(model, prompt, o, device, nullptr);
+  for (int64_t i = 0; i < o.repeats; ++i) {
+    std::vector<double> tok_ms;
+    r.ttft_ms_all.push_back(generate_once(model, prompt, o, device, &tok_ms));
+    double total = 0;
+    for (double t : tok_ms) total += t;
+    r.decode_tok_s_all.push_back(1e3 * double(o.decode) / total);
+  }
+  r.decode_peak_mem_bytes = peak_memory(device);
+  r.ttft_ms = median(r.ttft_ms_all);
+  r.decode_tok_s = median(r.decode_tok_s_all);
+  r.decode_tok_s_min = *std::min_element(r.decode_tok_s_all.begin(), r.decode_tok_s_all.end());
+  r.decode_tok_s_max = *std::max_element(r.decode_tok_s_all.begin(), r.decode_tok_s_all.end());
+
+  // Per executed layer, decoded tokens only (the prefill's layer calls are skipped).
+  std::vector<std::vector<double>> per_slot(size_t(spec.n_layers));
+  Clock::time_point slot_start;
+  int64_t calls = 0;  // layer calls so far in this pass: the first n_layers are the prefill's
+  model->set_slot_hook([&](int64_t slot, bool begin) {
+    kernels::compat::synchronize(device);
+    if (begin) {
+      slot_start = Clock::now();
+    } else if (calls++ >= spec.n_layers) {
+      per_slot[size_t(slot)].push_back(ms_since(slot_start));
+    }
+  });
+  generate_once(model, prompt, o, device, nullptr);
+  model->set_slot_hook(nullptr);
+  for (const auto& v : per_slot) r.decode_per_layer_ms.push_back(median(v));
+}
+
+}  // namespace
 
 ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o) {
   if (o.dtype != "fp32" && o.dtype != "bf16")
@@ -173,6 +267,11 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
                                   o.repeats, o.warmup));
   if (o.seq > spec.max_seq_len)
     throw ConfigError(fmt::format("profile: --seq {} exceeds {}'s max_seq_len {}", o.seq, spec.name, spec.max_seq_len));
+  if (o.decode < 0 || (o.decode > 0 && o.prompt_len < 1))
+    throw ConfigError(fmt::format("profile: --decode {} must be >= 0 and --prompt {} >= 1", o.decode, o.prompt_len));
+  if (o.decode > 0 && o.prompt_len + o.decode > spec.max_seq_len)
+    throw ConfigError(fmt::format("profile: --prompt {} + --decode {} exceeds {}'s max_seq_len {}", o.prompt_len,
+                                  o.decode, spec.name, spec.max_seq_len));
   const torch::Device device = kernels::compat::resolve_device(o.device, "profile: --device");
   const int threads = threads_or_cores(o.threads);
   at::set_num_threads(threads);
@@ -196,7 +295,8 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   torch::manual_seed(o.seed);
   auto t0 = Clock::now();
   arch::CausalLM model(spec);
-  model->to(device, dtype);
+  if (device.is_cpu() && dtype == torch::kBFloat16) cast_to_bf16(*model);
+  else model->to(device, dtype);
   model->eval();
   kernels::compat::synchronize(device);
   r.init_ms = ms_since(t0);
@@ -257,6 +357,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
     r.peak_mem_kind = "rss_hwm";
     r.peak_mem_bytes = rss_high_water_bytes();
   }
+  if (o.decode > 0) profile_decode(model, o, device, r);
   return r;
 }
 

@@ -23,6 +23,8 @@ struct ProfileOptions {
   std::string work_dir = "results/profile";  // the checkpoint for the load timing is written here
   bool keep_checkpoint = false;
   uint64_t seed = 0;
+  int64_t decode = 0;        // > 0: also time batch-1 decoding of this many tokens after a prompt
+  int64_t prompt_len = 128;  // the prompt's tokens for the decode timing (time to first token)
 };
 
 // What is timed (wall clock, std::chrono::steady_clock, CUDA synchronised around each region):
@@ -36,6 +38,12 @@ struct ProfileOptions {
 //   peak mem   CUDA: the caching allocator's peak allocated bytes during the forwards (its peak
 //            reserved bytes go to the row's versions_json); CPU: process RSS high-water mark (VmHWM,
 //            reset through /proc/self/clear_refs before the forwards): weights + activations + runtime.
+// With decode > 0, batch-1 generation through the KV cache (CausalLM::forward_cached), greedy:
+//   ttft     a prompt of prompt_len random tokens in one prefill + the first token's argmax;
+//            median of `repeats` after `warmup`;
+//   decode   then `decode` tokens one forward each; tokens/s of each repeat, median, min and max;
+//   decode per layer  a separate pass with the slot hook: median ms per decoded token of each slot;
+//   decode peak  the peak memory (as above) over the decode repeats, KV cache included.
 struct ProfileResult {
   std::string preset, spec_hash, device, dtype, peak_mem_kind;
   int threads = 0;
@@ -48,7 +56,14 @@ struct ProfileResult {
   std::vector<double> per_layer_ms;  // median per executed layer (slot)
   std::string versions_json;         // {"torch": ..., "compiler": ..., "blas": ..., ...}
   double load_avg_1m = 0;            // machine load when the measurement started (/proc/loadavg)
+  int64_t prompt_len = 0, decode_tokens = 0;  // 0: decoding not measured
+  std::vector<double> ttft_ms_all, decode_tok_s_all;  // per timed repeat
+  double ttft_ms = 0, decode_tok_s = 0, decode_tok_s_min = 0, decode_tok_s_max = 0;
+  int64_t decode_peak_mem_bytes = 0;
+  std::vector<double> decode_per_layer_ms;  // median ms per decoded token, per executed layer (slot)
 };
+
+
 
 ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o);
 

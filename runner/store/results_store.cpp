@@ -213,28 +213,42 @@ void ResultsStore::put_profile(const ProfileRow& r) {
     sql::Stmt st(db_,
                  "INSERT OR REPLACE INTO profiles (preset, spec_hash, device, dtype, threads, batch, seq, load_ms, "
                  "init_ms, fwd_median_ms, fwd_min_ms, fwd_max_ms, peak_mem_bytes, per_layer_ms_json, versions_json, "
-                 "created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 "created_at, prompt_len, decode_tokens, ttft_ms, decode_tok_s, decode_tok_s_min, decode_tok_s_max, "
+                 "decode_peak_mem_bytes, decode_per_layer_ms_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  "put_profile");
     st.bind(1, r.preset).bind(2, r.spec_hash).bind(3, r.device).bind(4, r.dtype).bind(5, r.threads);
     st.bind(6, r.batch).bind(7, r.seq).bind(8, r.load_ms).bind(9, r.init_ms).bind(10, r.fwd_median_ms);
     st.bind(11, r.fwd_min_ms).bind(12, r.fwd_max_ms).bind(13, r.peak_mem_bytes).bind(14, r.per_layer_ms_json);
-    st.bind(15, r.versions_json).bind(16, r.created_at).run();
+    st.bind(15, r.versions_json).bind(16, r.created_at).bind(17, r.prompt_len).bind(18, r.decode_tokens);
+    st.bind(19, r.ttft_ms).bind(20, r.decode_tok_s).bind(21, r.decode_tok_s_min).bind(22, r.decode_tok_s_max);
+    st.bind(23, r.decode_peak_mem_bytes).bind(24, r.decode_per_layer_ms_json).run();
   });
 }
 
 std::vector<ProfileRow> ResultsStore::profiles(const std::string& preset) {
   std::string q =
       "SELECT preset, spec_hash, device, dtype, threads, batch, seq, load_ms, init_ms, fwd_median_ms, fwd_min_ms, "
-      "fwd_max_ms, peak_mem_bytes, per_layer_ms_json, versions_json, created_at FROM profiles";
+      "fwd_max_ms, peak_mem_bytes, per_layer_ms_json, versions_json, created_at, prompt_len, decode_tokens, ttft_ms, "
+      "decode_tok_s, decode_tok_s_min, decode_tok_s_max, decode_peak_mem_bytes, decode_per_layer_ms_json FROM profiles";
   if (!preset.empty()) q += " WHERE preset = ?";
   q += " ORDER BY preset, device, dtype, threads, batch, seq";
   sql::Stmt st(db_, q.c_str(), "profiles");
   if (!preset.empty()) st.bind(1, preset);
   std::vector<ProfileRow> out;
-  while (st.step())
-    out.push_back({st.text(0), st.text(1), st.text(2), st.text(3), int(st.integer(4)), st.integer(5), st.integer(6),
-                   st.real(7), st.real(8), st.real(9), st.real(10), st.real(11), st.integer(12), st.text(13),
-                   st.text(14), st.text(15)});
+  while (st.step()) {
+    ProfileRow r{st.text(0),  st.text(1),  st.text(2),  st.text(3),    int(st.integer(4)), st.integer(5),
+                 st.integer(6), st.real(7),  st.real(8),  st.real(9),    st.real(10),        st.real(11),
+                 st.integer(12), st.text(13), st.text(14), st.text(15)};
+    r.prompt_len = st.integer(16);
+    r.decode_tokens = st.integer(17);
+    r.ttft_ms = st.real(18);
+    r.decode_tok_s = st.real(19);
+    r.decode_tok_s_min = st.real(20);
+    r.decode_tok_s_max = st.real(21);
+    r.decode_peak_mem_bytes = st.integer(22);
+    r.decode_per_layer_ms_json = st.text(23);
+    out.push_back(std::move(r));
+  }
   return out;
 }
 

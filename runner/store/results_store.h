@@ -54,11 +54,18 @@ struct ProfileRow {
   std::string per_layer_ms_json;  // [ms of slot 0, slot 1, ...]
   std::string versions_json;      // torch, compiler, blas ...
   std::string created_at;
+  // Batch-1 decoding (runner profile --decode N; all 0 / '' when not measured): a prompt of
+  // prompt_len tokens, then decode_tokens generated one at a time through the KV cache.
+  int64_t prompt_len = 0, decode_tokens = 0;
+  double ttft_ms = 0;                                          // prefill + first token, median
+  double decode_tok_s = 0, decode_tok_s_min = 0, decode_tok_s_max = 0;  // over the repeats
+  int64_t decode_peak_mem_bytes = 0;
+  std::string decode_per_layer_ms_json;  // [ms per token of slot 0, slot 1, ...]
 };
 
 class ResultsStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // kWrite: the caller records results, so a read-only file is refused at once (ConfigError), before
   // sqlite leaves -wal/-shm files beside it or any work is done; kRead (analysis) opens it anyway.

@@ -50,8 +50,23 @@ void v1_to_v2(sqlite3* db) {
   sql::exec(db, "ALTER TABLE runs ADD COLUMN world_size INTEGER NOT NULL DEFAULT 1", "add runs.world_size");
 }
 
-// migrations[i] takes version i to i + 1. Append v2_to_v3 here for the next schema.
-const std::vector<void (*)(sqlite3*)> kMigrations = {v0_to_v1, v1_to_v2};
+// v2 -> v3: batch-1 decoding in profiles (`runner profile --decode N`); 0 / '' = not measured.
+void v2_to_v3(sqlite3* db) {
+  sql::exec(db, R"(
+ALTER TABLE profiles ADD COLUMN prompt_len INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN decode_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN ttft_ms REAL NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN decode_tok_s REAL NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN decode_tok_s_min REAL NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN decode_tok_s_max REAL NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN decode_peak_mem_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE profiles ADD COLUMN decode_per_layer_ms_json TEXT NOT NULL DEFAULT '';
+)",
+            "add profiles decode columns");
+}
+
+// migrations[i] takes version i to i + 1. Append v3_to_v4 here for the next schema.
+const std::vector<void (*)(sqlite3*)> kMigrations = {v0_to_v1, v1_to_v2, v2_to_v3};
 
 }  // namespace
 

@@ -174,6 +174,18 @@ SweepFile load_sweep(const std::string& path) {
   std::set<std::string> names;
   for (const auto& r : sf.runs)
     if (!names.insert(r.name).second) throw config_error(r.where, "run.name", "'" + r.name + "' is used twice");
+  // Expansion builds every point of runs x grid x seeds up front: a product past any sweep one
+  // would train is a typo, refused before it takes the machine's memory.
+  uint64_t planned = std::max<uint64_t>(1, sf.runs.size());
+  std::vector<const GridAxis*> axes;
+  for (const auto& ax : sf.grid) axes.push_back(&ax);
+  if (sf.seeds) axes.push_back(&*sf.seeds);
+  for (const GridAxis* ax : axes) {
+    planned *= std::max<uint64_t>(1, ax->values.size());
+    if (planned > kMaxPlannedRuns)
+      throw config_error(ax->where, ax->path == "train.seed" ? "seeds" : "grid." + ax->path,
+                         fmt::format("the sweep expands to more than {} runs", kMaxPlannedRuns));
+  }
   return sf;
 }
 

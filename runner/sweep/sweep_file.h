@@ -4,6 +4,7 @@
 // applied (expand.h), still before anything runs.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,7 +47,9 @@ struct SweepFile {
 };
 
 // Reads FILE and its `[meta] extends` chain (paths relative to the file that names them).
+// ConfigError also when runs x grid points x seeds exceed kMaxPlannedRuns.
 SweepFile load_sweep(const std::string& path);
+constexpr uint64_t kMaxPlannedRuns = 10000;
 
 // A scale (configs/scales/NAME.toml): shrinks width by [scale] width, keeping depth and the
 // sharing pattern, and sets absolute values for vocab, sequence, batch, budget and the rest.

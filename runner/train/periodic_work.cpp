@@ -4,10 +4,16 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <csignal>
+
+#include "common/stop_signal.h"
 
 namespace sharelab::train {
 
 namespace {
+
+// A loss or norm for a message: "nan" whatever its sign bit.
+std::string value_text(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
 
 // Crossed a multiple of `every` going from `before` to `after` tokens.
 bool crossed(double before, double after, double every) {
@@ -48,7 +54,11 @@ bool PeriodicWork::after_step(const StepReport& r) {
                              st.tokens, double(s_.total_steps()) * s_.step_tokens(), st.last_loss, r.lr, r.grad_norm,
                              tokens_per_s, st.epochs);
   progress_.update(double(st.step), step_fields_);
-  if (st.step % tc.log_every_steps == 0 || last) {
+  if (r.skipped)
+    say(fmt::format("step {}: loss {} / gradient norm {} not finite: update skipped, its data consumed ({} of "
+                    "train.skip_nonfinite = {})",
+                    st.step, value_text(r.loss), value_text(r.grad_norm), st.nonfinite_skipped, tc.skip_nonfinite));
+  if ((st.step % tc.log_every_steps == 0 || last) && !r.skipped) {  // a skipped step has no finite point
     pending_.push_back({"train", st.step, st.tokens, st.last_loss, r.lr, r.grad_norm, tokens_per_s});
     window_tokens_ = window_s_ = 0;
     flush_series();
@@ -58,7 +68,9 @@ bool PeriodicWork::after_step(const StepReport& r) {
   if (saved) checkpoint();
   if (r.stop && !last) {  // preemption or the time limit: keep the work, then stop
     if (!saved) checkpoint();
-    say(fmt::format("stopping at step {} on a stop signal; run the same command again to resume", st.step));
+    const int sig = stop_signal();
+    say(fmt::format("stopping at step {} on {}; run the same command again to resume", st.step,
+                    sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGUSR1 ? "SIGUSR1" : "a stop signal"));
     preempted_ = true;
     return false;
   }

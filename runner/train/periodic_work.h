@@ -1,7 +1,7 @@
 // What happens between optimizer steps: the progress line, train-loss points every
 // log_every_steps, validation every val_every_tokens, checkpoints every checkpoint_every_tokens
 // (and all three at the last step), series written to the results store at each log step and
-// checkpoint, the early stop of kill/resume tests, and the stop on SIGTERM/SIGUSR1 (checkpoint, then
+// checkpoint, the early stop of kill/resume tests, and the stop on SIGTERM/SIGUSR1/SIGINT (checkpoint, then
 // stop). On a data-parallel run every rank makes the same decisions (validation and checkpoints
 // are collective); only rank 0 speaks and writes.
 #pragma once

@@ -62,6 +62,7 @@ void put_scalars(const config::RunConfig& run, TrainSession& s, const TrainResul
       {"world_size", double(s.shape().world)},  // data-parallel ranks; tokens_per_s is the job's
       {"peak_matmul_flops", peak},
       {"threads", double(s.threads())},
+      {"nonfinite_skipped_steps", double(s.state().nonfinite_skipped)},  // train.skip_nonfinite
   };
   if (s.device().is_cuda()) {
     // The caching allocator's peaks over the whole run (host RSS says nothing about the GPU).

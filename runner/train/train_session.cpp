@@ -78,6 +78,30 @@ torch::Tensor to_tensor(const data::TokenBatch& b, int64_t seq_len, const torch:
   return kernels::compat::to_device(t, device).to(torch::kInt64);  // (R, T + 1)
 }
 
+// A loss or norm for a message: "nan" whatever its sign bit.
+std::string value_text(double v) { return std::isnan(v) ? "nan" : fmt::format("{}", v); }
+
+// SHARELAB_FAULT_NONFINITE=STEP[,STEP...]: the steps whose loss the tests make infinite.
+std::set<int64_t> fault_steps() {
+  std::set<int64_t> out;
+  const char* env = std::getenv("SHARELAB_FAULT_NONFINITE");
+  if (!env || !*env) return out;
+  std::string text = env;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(pos, end - pos);
+    char* rest = nullptr;
+    const long long v = std::strtoll(item.c_str(), &rest, 10);
+    if (item.empty() || *rest != '\0' || v < 1)
+      throw ConfigError("SHARELAB_FAULT_NONFINITE='" + text + "': expected step numbers >= 1 separated by commas");
+    out.insert(v);
+    pos = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 void load_init_weights(arch::CausalLM& model, const std::string& path) {
@@ -114,6 +138,7 @@ TrainSession::TrainSession(const config::RunConfig& run, const TrainOptions& opt
   std::filesystem::create_directories(opt.run_dir);
   if (opt.resume) resumed_from_ = latest_checkpoint(opt.run_dir);
   if (resumed_from_) state_ = load_checkpoint(*resumed_from_, model_, optim_, config_json_);
+  fault_steps_ = fault_steps();
   wall_before_ = state_.wall_s;
   cpu_before_ = state_.cpu_s;
   train_.seek(state_.data_cursor);
@@ -188,15 +213,31 @@ StepReport TrainSession::step() {
   const auto t0 = Clock::now();
   StepReport r;
   r.lr = sched_.at(state_.step);
-  StepStats ss = train_step(model_, optim_, [&] { return next_train_rows(); }, r.lr, step_opt_, reducer_.get());
-  r.stop = stop_requested();
-  if (comm_) {
-    // The job's mean loss and whether any rank was asked to stop, in one small all-reduce.
-    auto t = torch::tensor({ss.loss, r.stop ? 1.0 : 0.0}, torch::TensorOptions().dtype(torch::kFloat64)).to(device_);
-    comm_->allreduce_sum(t, "loss all-reduce");
-    const auto c = t.cpu();
-    ss.loss = c[0].item<double>() / double(comm_->world());
-    r.stop = c[1].item<double>() > 0;
+  StepOptions so = step_opt_;
+  so.poison = fault_steps_.count(state_.step + 1) > 0;
+  so.gate = [&](StepStats& ss) {
+    r.stop = stop_requested();
+    if (comm_) {
+      // The job's mean loss, whether any rank was asked to stop and whether any rank's loss or
+      // gradient is not finite, in one small all-reduce: every rank makes the same decision.
+      auto t = torch::tensor({ss.loss, r.stop ? 1.0 : 0.0, ss.finite ? 0.0 : 1.0},
+                             torch::TensorOptions().dtype(torch::kFloat64))
+                   .to(device_);
+      comm_->allreduce_sum(t, "loss all-reduce");
+      const auto c = t.cpu();
+      ss.loss = c[0].item<double>() / double(comm_->world());
+      r.stop = c[1].item<double>() > 0;
+      ss.finite = c[2].item<double>() == 0;
+    }
+    return ss.finite;
+  };
+  StepStats ss = train_step(model_, optim_, [&] { return next_train_rows(); }, r.lr, so, reducer_.get());
+  if (!ss.updated) {  // non-finite: the weights and the optimizer state are as before the step
+    if (state_.nonfinite_skipped >= run_.train.skip_nonfinite) stop_nonfinite(ss);
+    ++state_.nonfinite_skipped;
+    r.skipped = true;
+    if (opt_.store && speaks())
+      opt_.store->put_scalars(run_.run_id(), {{"nonfinite_skipped_steps", double(state_.nonfinite_skipped)}});
   }
   r.loss = ss.loss;
   r.grad_norm = ss.grad_norm;
@@ -209,13 +250,28 @@ StepReport TrainSession::step() {
   if (std::floor(state_.epochs) > std::floor(epochs_before) && speaks())  // repeats are never silent
     std::cerr << fmt::format("data: train split: pass {} over the data begins (step {}, global row {}); rows repeat\n",
                              int64_t(std::floor(state_.epochs)) + 1, state_.step, state_.data_cursor);
-  state_.last_loss = ss.loss;
+  if (!r.skipped) state_.last_loss = ss.loss;  // no NaN in the loop state, the series or a checkpoint
   kernels::compat::synchronize(device_);  // CUDA: the optimizer's kernels are still queued
-  if (!std::isfinite(ss.loss))
-    throw std::runtime_error(fmt::format("train loss is {} at step {} (diverged)", ss.loss, state_.step));
   r.seconds = seconds_since(t0);
   state_.train_s += r.seconds;
   return r;
+}
+
+void TrainSession::stop_nonfinite(const StepStats& ss) {
+  std::string last_good = "none (no checkpoint written yet)";
+  try {
+    if (const auto ck = latest_checkpoint(opt_.run_dir)) last_good = *ck;
+  } catch (const std::exception&) {
+  }
+  const int64_t n = run_.train.skip_nonfinite;
+  const std::string budget = n == 0 ? "train.skip_nonfinite = 0 skips none"
+                                    : fmt::format("{} skipped already, train.skip_nonfinite = {}", n, n);
+  throw std::runtime_error(fmt::format(
+      "run {} ('{}'): step {}: loss {} and gradient norm {} are not all finite; stopped before updating the weights "
+      "({}); the last good checkpoint is {}",
+      run_.run_id(), run_.name.empty() ? run_.preset : run_.name, state_.step + 1, value_text(ss.loss),
+      value_text(ss.grad_norm), budget,
+      last_good));
 }
 
 double TrainSession::validate() {

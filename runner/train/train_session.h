@@ -5,6 +5,12 @@
 // the seed (checked), reads its slice of each global micro-batch, and step() all-reduces the
 // gradients during backward (dist::GradReducer); validation is split among the ranks; rank 0
 // writes checkpoints while the others wait.
+// A step whose loss or gradient norm is not finite updates nothing; up to train.skip_nonfinite such
+// steps are skipped (their data consumed, counted in LoopState::nonfinite_skipped, the run's scalar
+// "nonfinite_skipped_steps" and a log line), the next one stops the run (std::runtime_error naming
+// the run, the step and the last good checkpoint; exit 1). Tests inject such steps with the
+// environment variable SHARELAB_FAULT_NONFINITE=STEP[,STEP...] (1-based step numbers): those steps'
+// losses are multiplied by +inf before backward (StepOptions::poison). Not for production use.
 #pragma once
 
 #include <torch/torch.h>
@@ -12,6 +18,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +38,8 @@ struct StepReport {
   double lr = 0, loss = 0, grad_norm = 0;
   double seconds = 0;        // wall time of the step
   double tokens_before = 0;  // tokens trained on before it (for "crossed a multiple of N tokens")
-  bool stop = false;         // a rank got SIGTERM/SIGUSR1: checkpoint and stop (all ranks agree)
+  bool stop = false;         // a rank got SIGTERM/SIGUSR1/SIGINT: checkpoint and stop (all ranks agree)
+  bool skipped = false;      // non-finite loss or gradient: no update (within train.skip_nonfinite)
 };
 
 // train.init_from: an HF directory (ours or transformers') or a native weights file, into any
@@ -45,7 +53,7 @@ class TrainSession {
   TrainSession(const config::RunConfig& run, const TrainOptions& opt, BatchSource& train, BatchSource* val);
 
   bool done() const { return state_.step >= total_steps_; }
-  StepReport step();  // throws runtime_error when the loss is not finite (diverged)
+  StepReport step();  // throws runtime_error on a non-finite step beyond train.skip_nonfinite
   bool has_validation() const { return !val_rows_.empty(); }
   double validate();              // mean held-out loss; also kept as state().last_val_loss
   std::string save_checkpoint();  // the path written
@@ -66,6 +74,7 @@ class TrainSession {
   torch::Tensor next_rows(BatchSource& src, int64_t rows);
   torch::Tensor next_train_rows();
   void check_same_weights();
+  [[noreturn]] void stop_nonfinite(const StepStats& ss);
   double job_sum(double v, const char* what);  // over the ranks (v itself on one process)
 
   const config::RunConfig& run_;
@@ -90,6 +99,7 @@ class TrainSession {
   std::optional<std::string> resumed_from_;
   std::vector<torch::Tensor> val_rows_;  // read once: every validation scores the same rows
   double wall_before_ = 0, cpu_before_ = 0;  // the resumed run's times before this process
+  std::set<int64_t> fault_steps_;            // SHARELAB_FAULT_NONFINITE
 };
 
 }  // namespace sharelab::train

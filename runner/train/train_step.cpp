@@ -3,6 +3,7 @@
 
 #include "kernels/torch_compat.h"
 
+#include <cmath>
 #include <limits>
 
 namespace sharelab::train {
@@ -18,6 +19,7 @@ StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torc
       const torch::Tensor x = next_rows();  // (R, T + 1)
       const int64_t T = x.size(1) - 1;
       auto loss = model->loss(x.narrow(1, 0, T), x.narrow(1, 1, T));  // fp32 scalar
+      if (o.poison && a == 0) loss = loss * std::numeric_limits<float>::infinity();
       if (reducer) reducer->arm(a == o.accum - 1);  // no all-reduce on the micro-batches before the last
       (loss / double(o.accum)).backward();
       st.loss += loss.item<double>();
@@ -31,7 +33,10 @@ StepStats train_step(arch::CausalLM& model, AdamW& opt, const std::function<torc
   const double max_norm = o.grad_clip > 0 ? o.grad_clip : std::numeric_limits<double>::infinity();
   const GradNorm gn = grad_norm(params, max_norm);
   st.grad_norm = gn.norm;
+  st.finite = std::isfinite(st.loss) && std::isfinite(st.grad_norm);
+  if (!(o.gate ? o.gate(st) : st.finite)) return st;  // no update: NaN/inf would reach the weights
   opt.step(lr, gn.clip_scale);  // clipping folded into the optimizer's pass over the gradients
+  st.updated = true;
   return st;
 }
 

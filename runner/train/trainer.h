@@ -24,7 +24,7 @@ struct TrainResult {
   double wall_s = 0, tokens_per_s = 0;
   double epochs = 0;       // passes over the training data (> 1 means data repeated)
   std::string final_checkpoint;
-  bool preempted = false;  // stopped by SIGTERM/SIGUSR1 after a checkpoint: run again to resume
+  bool preempted = false;  // stopped by SIGTERM/SIGUSR1/SIGINT after a checkpoint: run again to resume
 };
 
 struct TrainOptions {

@@ -46,6 +46,9 @@ void validate_train(const TrainConfig& t) {
   if (t.val_every_tokens < 0) fail("val_every_tokens " + num(t.val_every_tokens) + " must be >= 0");
   if (t.val_batches < 0) fail("val_batches " + std::to_string(t.val_batches) + " must be >= 0");
   if (t.log_every_steps <= 0) fail("log_every_steps " + std::to_string(t.log_every_steps) + " must be positive");
+  if (t.skip_nonfinite < 0)
+    fail("skip_nonfinite " + std::to_string(t.skip_nonfinite) +
+         " must be an integer >= 0 (steps with a non-finite loss or gradient skipped before the run stops)");
   if (t.threads < 0) fail("threads " + std::to_string(t.threads) + " must be >= 0 (0 = all cores)");
 }
 

@@ -321,7 +321,7 @@ $PY -c "import sys; sys.stdout.buffer.write(bytes(range(256)) * 16)" > dbs/junk.
 echo "run_id,loss" > dbs/text.db
 check db-not-sqlite-train "dbs/junk.db: not an sqlite database; expected a sharelab results database" -- runner train debug --data data "${TRAIN[@]}" --db dbs/junk.db
 check db-not-sqlite-eval "dbs/text.db: not an sqlite database" -- runner eval hf --tasks hellaswag --tasks-dir tasks --db dbs/text.db --threads 1 --no-progress
-# results_store.cpp versions the schema with PRAGMA user_version (runner/store/schema.cpp: 2 now).
+# results_store.cpp versions the schema with PRAGMA user_version (runner/store/schema.cpp: 3 now).
 cp r.db dbs/newer.db && sqlite3 dbs/newer.db 'PRAGMA user_version = 99'
 DBS=(r.db dbs/newer.db)
 check db-schema-newer-train "dbs/newer.db: results database has schema version 99, newer than this build's" -- runner train debug --data data "${TRAIN[@]}" --db dbs/newer.db
