@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -76,7 +78,10 @@ NamedModel resolve_model(const std::string& arg, const std::vector<std::string>&
     m.tokenizer = src.tokenizer;
     return m;
   }
-  if (arg.find('/') != std::string::npos || fs::path(arg).has_extension())
+  // A path that does not exist, unless it is a preset's name ("mobillama-0.5b" has an "extension").
+  const auto& all = arch::presets();
+  const bool preset = std::any_of(all.begin(), all.end(), [&](const arch::Preset& p) { return arg == p.name; });
+  if (!preset && (arg.find('/') != std::string::npos || fs::path(arg).has_extension()))
     throw ConfigError(arg + ": no such run directory, checkpoint file or HF model directory");
   m.model = CausalLM(resolve_preset(arg, sets));
   if (weights.empty()) m.model->reset_parameters(seed);

@@ -62,6 +62,10 @@ expect 2 "$tmp/hf/model.safetensors: cannot open safetensors file" -- logits "$t
 mv "$tmp/moved.safetensors" "$tmp/hf/model.safetensors"
 expect 2 "train.init_from = '$tmp/none': neither an HF model directory" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --init-from "$tmp/none"
 "$RUNNER" export debug --set scheme=shared-ffn --hf "$tmp/hf2" >/dev/null
+# A preset whose name looks like a file with an extension is still the preset (shrunk to stay small).
+"$RUNNER" export mobillama-0.5b --set d_model=64 --set n_heads=4 --set n_kv_heads=4 --set ffn_dim=128 --set vocab_size=256 --out "$tmp/dotted.h5" >/dev/null \
+  && [ -s "$tmp/dotted.h5" ] && passed=$((passed+1)) || { echo "FAIL: runner export mobillama-0.5b"; fail=$((fail+1)); }
+rm -f "$tmp/dotted.h5"
 sed -i 's/"scheme": "shared-ffn"/"scheme": "none"/' "$tmp/hf2/config.json"  # a layout from another scheme
 expect 2 "$tmp/hf2/config.json: field 'sharelab.layout' differs from scheme 'none'" -- logits "$tmp/hf2" --tokens 1,2 --out "$tmp/x.npy"
 expect 2 "'model.layers.1.mlp.gate_proj.weight' differs from 'model.layers.0.mlp.gate_proj.weight' but scheme 'shared-ffn' shares them" -- train debug --data "$tmp/data" --db "$tmp/r.db" --runs-dir "$tmp/runs" --set train.seq_len=8 --set train.val_batches=0 --set model.scheme=shared-ffn --init-from "$tmp/hf"
