@@ -255,7 +255,8 @@ Value decode_value(const TableSpec& t, const RowSpec& row, const ColumnSpec& c, 
   if (what == "decode_peak_mib") return {double(p->decode_peak_mem_bytes) / 1048576.0, "", prov};
   if (what == "decode_ms_per_layer" && !layers.empty()) return {median_of(layers), "", prov};
   if (what == "decode_first_ms" && split.first_n) return {split.first_ms, "", prov};
-  if (what == "decode_repeat_ms") return split.repeat_n ? Value{split.repeat_ms, "", prov} : Value{};
+  if (what == "decode_repeat_ms")  // a layout without immediate repeats has nothing to measure here
+    return split.repeat_n ? Value{split.repeat_ms, "", prov} : Value{0.0, "-", "computed: no layer repeats the one before"};
   if (what == "decode_setup")
     return {0.0, fmt::format("{} {}+{} {}T", p->dtype, p->prompt_len, p->decode_tokens, p->threads), prov};
   if (what == "decode_ms_per_layer" || what == "decode_first_ms") return {};
