@@ -31,6 +31,7 @@
 #include "runner/store/results_store.h"
 #include "runner/train/checkpoint.h"
 #include "runner/train/train_loop.h"
+#include "train_test_util.h"
 #include "runner/train/trainer.h"
 #include "runner/train/validate_train.h"
 
@@ -39,44 +40,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Rows of random tokens, served in order and cycled (as in test_train_loop.cpp).
-class MemorySource : public train::BatchSource {
- public:
-  MemorySource(int64_t n_rows, int64_t cols, int64_t vocab, uint64_t seed) : n_(n_rows), cols_(cols) {
-    auto gen = at::detail::createCPUGenerator(seed);
-    auto t = torch::randint(vocab, {n_rows, cols}, gen, torch::kInt32).contiguous();
-    rows_.assign(t.data_ptr<int32_t>(), t.data_ptr<int32_t>() + t.numel());
-  }
-  data::TokenBatch next(int64_t rows) override {
-    data::TokenBatch b;
-    b.rows = rows;
-    b.cols = cols_;
-    for (int64_t r = 0; r < rows; ++r, ++cursor_) {
-      const int64_t i = int64_t(cursor_ % uint64_t(n_));
-      b.tokens.insert(b.tokens.end(), rows_.begin() + i * cols_, rows_.begin() + (i + 1) * cols_);
-      b.source.push_back(0);
-    }
-    return b;
-  }
-  uint64_t cursor() const override { return cursor_; }
-  void seek(uint64_t c) override { cursor_ = c; }
-  double epochs() const override { return double(cursor_) / double(n_); }
-
- private:
-  int64_t n_, cols_;
-  uint64_t cursor_ = 0;
-  std::vector<int32_t> rows_;
-};
-
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& name) {
-    path = (fs::temp_directory_path() / ("sharelab_faults_" + name + "_" + std::to_string(::getpid()))).string();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::MemorySource;
+using test::TempDir;
 
 // SHARELAB_FAULT_NONFINITE for one scope.
 struct FaultSteps {

@@ -19,6 +19,8 @@
 #include "runner/store/results_store.h"
 #include "runner/train/trainer.h"
 
+#include "train_test_util.h"
+
 using namespace sharelab;
 namespace fs = std::filesystem;
 
@@ -26,15 +28,7 @@ namespace {
 
 const std::string kShakespeare = std::string(SHARELAB_SOURCE_DIR) + "/../shared/data/tinyshakespeare/input.txt";
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& name) {
-    path = (fs::temp_directory_path() / ("sharelab_" + name + "_" + std::to_string(::getpid()))).string();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 // A prepared data folder as `runner data prepare` leaves it (ShardWriter shards + manifest.json):
 // `rows` rows of 33 byte ids (seq_len 32) cut from the start of tiny-shakespeare, every 10th row
