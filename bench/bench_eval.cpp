@@ -9,7 +9,7 @@
 //     ratio, and whether every log-likelihood (1e-5 relative), is_greedy and every document's
 //     acc / acc_norm matched. Skipped, with a line saying why, without the files or the tokenizer.
 // Usage: bench_eval [--preset debug] [--requests 256] [--batch 16] [--threads 2]
-//                   [--task-preset mobilellm-125m] [--docs 20] [--tasks-dir DIR] [--tokenizer FILE]
+//                   [--task-preset mobilellm-125m] [--docs 8] [--tasks-dir DIR] [--tokenizer FILE]
 //                   [--dtypes fp32,bf16] [--task-batch 8]
 #include <fmt/format.h>
 
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   try {
     std::map<std::string, std::string> arg = {
         {"preset", "debug"},      {"requests", "256"}, {"batch", "16"},       {"threads", "2"},
-        {"task-preset", "mobilellm-125m"}, {"docs", "20"}, {"task-batch", "8"}, {"dtypes", "fp32,bf16"},
+        {"task-preset", "mobilellm-125m"}, {"docs", "8"}, {"task-batch", "8"}, {"dtypes", "fp32,bf16"},
         {"tasks-dir", std::string(SHARELAB_SOURCE_DIR) + "/../shared/data"},
         {"tokenizer", std::string(SHARELAB_SOURCE_DIR) + "/results/data/default/tokenizer.model"}};
     for (int i = 1; i < argc; i += 2) {
