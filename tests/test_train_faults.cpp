@@ -49,26 +49,12 @@ struct FaultSteps {
   ~FaultSteps() { ::unsetenv("SHARELAB_FAULT_NONFINITE"); }
 };
 
+// train_test_util.h's tiny run without validation, logging every step.
 config::RunConfig tiny_run(const std::string& precision = "fp32") {
-  config::RunConfig rc;
-  rc.sweep = "test";
-  rc.name = "tiny";
-  rc.preset = "debug";
-  rc.scale = "smoke";
-  rc.model = arch::resolve_preset("debug", {"scheme=shared-ffn"});
-  auto& t = rc.train;
-  t.seq_len = 32;
-  t.micro_batch = 2;
-  t.global_batch_tokens = 2 * 2 * 32;  // accumulation 2
-  t.tokens = 8 * t.global_batch_tokens;
-  t.lr = 3e-3;
-  t.min_lr = 3e-4;
-  t.warmup_steps = 2;
-  t.precision = precision;
-  t.checkpoint_every_tokens = 3 * t.global_batch_tokens;  // after steps 3 and 6, and at the end (8)
-  t.val_batches = 0;
-  t.log_every_steps = 1;
-  t.threads = 1;
+  config::RunConfig rc = test::tiny_run(precision);
+  rc.train.val_every_tokens = config::TrainConfig{}.val_every_tokens;
+  rc.train.val_batches = 0;
+  rc.train.log_every_steps = 1;
   return rc;
 }
 

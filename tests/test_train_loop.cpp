@@ -23,30 +23,8 @@ namespace {
 
 using test::MemorySource;
 using test::TempDir;
+using test::tiny_run;
 
-config::RunConfig tiny_run(const std::string& precision) {
-  config::RunConfig rc;
-  rc.sweep = "test";
-  rc.name = "tiny";
-  rc.preset = "debug";
-  rc.scale = "smoke";
-  rc.model = arch::resolve_preset("debug", {"scheme=shared-ffn"});
-  auto& t = rc.train;
-  t.seq_len = 32;
-  t.micro_batch = 2;
-  t.global_batch_tokens = 2 * 2 * 32;  // accumulation 2
-  t.tokens = 8 * t.global_batch_tokens;
-  t.lr = 3e-3;
-  t.min_lr = 3e-4;
-  t.warmup_steps = 2;
-  t.precision = precision;
-  t.checkpoint_every_tokens = 3 * t.global_batch_tokens;  // after steps 3 and 6, and at the end (8)
-  t.val_every_tokens = 4 * t.global_batch_tokens;
-  t.val_batches = 2;
-  t.log_every_steps = 100;
-  t.threads = 1;
-  return rc;
-}
 
 }  // namespace
 
