@@ -200,6 +200,7 @@ torch::Tensor CausalLMImpl::forward_cached(const torch::Tensor& tokens, KVCache&
   const int64_t n = tokens.size(1), past = c.length;
   TORCH_CHECK(c.k.size() == slots_.size(), "the cache was made for another model");
   TORCH_CHECK(past + n <= c.capacity, "sequence length ", past + n, " exceeds the cache's capacity ", c.capacity);
+  if (decode_step_applies(tokens, c)) return decode_step(tokens, c, logits);
   const Rope rope{c.rope.cos.narrow(0, past, n), c.rope.sin.narrow(0, past, n)};
   auto x = tok_emb(tokens);  // (B, n, C)
   for (size_t s = 0; s < slots_.size(); ++s) {

@@ -80,6 +80,11 @@ struct CausalLMImpl : torch::nn::Module {
   enum class Logits { kAll, kLast, kNone };
   torch::Tensor forward_cached(const torch::Tensor& tokens, KVCache& cache, Logits logits = Logits::kAll);
   KVCache new_cache(int64_t capacity, const torch::Device& device) const;  // capacity <= max_seq_len
+  // Whether forward_cached takes one token through the batch-1 decode kernel (kernels/decode_step.h,
+  // arch/model_decode.cpp) rather than LibTorch's operators: the token, parameters and cache on an
+  // AVX-512 CPU in one dtype (fp32 or bf16), outside autograd and autocast, with the fused kernels on
+  // (SHARELAB_FUSED=0 turns it off with them).
+  bool decode_step_applies(const torch::Tensor& tokens, const KVCache& cache) const;
   // Mean next-token cross-entropy in fp32: inputs (B, T), targets (B, T); targets < 0 are ignored.
   torch::Tensor loss(const torch::Tensor& inputs, const torch::Tensor& targets);
 
@@ -107,6 +112,7 @@ struct CausalLMImpl : torch::nn::Module {
   ModelSpec::Layout layout_;
   std::vector<Slot> slots_;
   SlotHook hook_;
+  torch::Tensor decode_step(const torch::Tensor& tokens, KVCache& cache, Logits logits);
 };
 TORCH_MODULE(CausalLM);
 

@@ -7,6 +7,7 @@
 #include "arch/accounting.h"
 #include "arch/registry.h"
 #include "arch/weights.h"
+#include "kernels/fused_ops.h"
 #include "kernels/torch_compat.h"
 
 using namespace sharelab::arch;
@@ -134,6 +135,82 @@ TEST_CASE("KV-cache decoding equals the full forward at every position, for ever
       CHECK((next - full.narrow(1, 9, 1)).abs().max().item<double>() < 1e-5);
     }
   }
+}
+
+TEST_CASE("the batch-1 decode kernel equals the full forward at every position, for every scheme") {
+  for (const auto& info : schemes()) {
+    SUBCASE(info.name) {
+      CausalLM m(small(info));
+      m->reset_parameters(7);
+      const auto x = tokens(1, 12, 512, 4);
+      torch::NoGradGuard g;
+      const auto full = m->forward(x);  // (1, 12, V)
+      for (int threads : {1, 3}) {
+        at::set_num_threads(threads);
+        // From an empty cache (the kernel allocates it) one token at a time; then after a LibTorch
+        // prefill of 4 (the kernel continues that cache), kLast and kNone.
+        KVCache c = m->new_cache(16, torch::kCPU);
+        REQUIRE(m->decode_step_applies(x.narrow(1, 0, 1), c));
+        std::vector<torch::Tensor> parts;
+        for (int64_t t = 0; t < 12; ++t) parts.push_back(m->forward_cached(x.narrow(1, t, 1), c));
+        CHECK((torch::cat(parts, 1) - full).abs().max().item<double>() < 1e-5);
+        KVCache c2 = m->new_cache(16, torch::kCPU);
+        m->forward_cached(x.narrow(1, 0, 4), c2, CausalLMImpl::Logits::kNone);
+        CHECK(!m->forward_cached(x.narrow(1, 4, 1), c2, CausalLMImpl::Logits::kNone).defined());
+        const auto next = m->forward_cached(x.narrow(1, 5, 1), c2, CausalLMImpl::Logits::kLast);
+        CHECK((next - full.narrow(1, 5, 1)).abs().max().item<double>() < 1e-5);
+      }
+      at::set_num_threads(1);
+    }
+  }
+}
+
+// Each output row is one thread's fixed-order sum, so the thread count cannot change a bit.
+TEST_CASE("the decode kernel gives the same bits at 1 and 3 threads, and runs the slot hooks") {
+  CausalLM m(small("immediate", {"repeats=2"}));
+  const auto x = tokens(1, 6, 512, 8);
+  torch::NoGradGuard g;
+  auto decode = [&](int threads) {
+    at::set_num_threads(threads);
+    KVCache c = m->new_cache(8, torch::kCPU);
+    std::vector<torch::Tensor> out;
+    for (int64_t t = 0; t < 6; ++t) out.push_back(m->forward_cached(x.narrow(1, t, 1), c));
+    at::set_num_threads(1);
+    return torch::cat(out, 1);
+  };
+  CHECK(torch::equal(decode(1), decode(3)));
+  int64_t begun = 0, ended = 0;
+  m->set_slot_hook([&](int64_t, bool begin) { ++(begin ? begun : ended); });
+  decode(2);
+  m->set_slot_hook(nullptr);
+  CHECK(begun == 6 * m->spec().n_layers);
+  CHECK(ended == begun);
+}
+
+TEST_CASE("bf16 weights: the decode kernel and the LibTorch path both stay close to fp32") {
+  CausalLM m(small("shared-ffn"));
+  m->reset_parameters(3);
+  const auto x = tokens(1, 10, 512, 2);
+  torch::NoGradGuard g;
+  m->to(torch::kBFloat16);
+  CausalLM ref(small("shared-ffn"));
+  for (size_t i = 0; i < ref->parameters().size(); ++i)  // fp32 copies of the rounded weights
+    ref->parameters()[i].copy_(m->parameters()[i].to(torch::kFloat32));
+  const auto want = ref->forward(x);
+  auto decode = [&](bool kernel) {
+    sharelab::kernels::set_fused_ops_enabled(kernel);
+    KVCache c = m->new_cache(16, torch::kCPU);
+    CHECK(m->decode_step_applies(x.narrow(1, 0, 1), c) == kernel);
+    std::vector<torch::Tensor> out;
+    for (int64_t t = 0; t < 10; ++t) out.push_back(m->forward_cached(x.narrow(1, t, 1), c));
+    sharelab::kernels::set_fused_ops_enabled(true);
+    CHECK((c.k[0].scalar_type() == torch::kBFloat16));
+    return torch::cat(out, 1);
+  };
+  const auto fast = decode(true), slow = decode(false);
+  CHECK((fast.scalar_type() == torch::kBFloat16));
+  CHECK(rel(fast.to(torch::kFloat32), want) < 2e-2);
+  CHECK(rel(slow.to(torch::kFloat32), want) < 5e-2);
 }
 
 TEST_CASE("a forward of many rows (fused products) equals row-by-row forwards (separate, few-row products)") {
