@@ -1,6 +1,11 @@
 // Named tensors <-> one HDF5 file, one dataset per tensor (readable with h5py), plus string
-// attributes on the root. Writes go to a temporary name, are fsynced and renamed, so a reader never
-// sees a half-written file. Errors name the file and the dataset.
+// attributes on the root. Every dataset carries the CRC-32C of its stored bytes (attribute
+// "crc32c"); every read verifies it on the bytes it read, and a mismatch is a ConfigError
+// "FILE: dataset 'NAME': checksum mismatch (...)": a flipped bit is named, never loaded. Files
+// written before checksums (no such attributes) still load, after a one-line note per process.
+// The file is built in memory and written with checked system calls (common/atomic_file.h): to a
+// temporary name, fsynced and renamed, so a reader never sees a half-written file and a full disk
+// names the file and the OS error. Errors name the file and the dataset.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,7 +25,10 @@ struct TensorFile {
 };
 
 // Supported dtypes: float32, float64, int64, int32, uint8, bool, bfloat16/float16 (stored as float32
-// and tagged so they come back in their own dtype).
+// and tagged so they come back in their own dtype). The file's bytes are built in memory (HDF5's core
+// driver: no system call can fail there), then written by write_file_atomic: std::runtime_error
+// "PATH: write failed ...: OS ERROR" on a full disk, nothing left under any name. Memory: the
+// file's size once, beside the tensors.
 void write_tensor_file(const std::string& path, const TensorFile& f);
 TensorFile read_tensor_file(const std::string& path);
 
@@ -29,7 +37,9 @@ TensorFile read_tensor_file(const std::string& path);
 // stored contiguous and unfiltered (as write_tensor_file makes them) are read with pread from their
 // file offset, in parallel pieces over at::get_num_threads(), into the destination's memory where
 // its dtype is the stored one (no staging copy), else through a small per-thread buffer and copy_;
-// anything else goes through HDF5 as before.
+// anything else goes through HDF5 as before. Each dataset's checksum is computed on the bytes as
+// read (per piece, in parallel, combined) and checked before read_into returns; on a mismatch the
+// destinations hold what was read: discard them.
 class TensorFileReader {
  public:
   struct Entry {

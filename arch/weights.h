@@ -25,6 +25,8 @@ void load_hf_state(CausalLM& model, const std::map<std::string, torch::Tensor>& 
 
 // Native checkpoint of the weights alone: format tag, spec text, unique tensors.
 void save_weights(CausalLM& model, const std::string& path);
+// load_weights checks names, shapes and dtypes before any parameter changes; a checksum mismatch is
+// found while reading, so after that error the model holds the bad bytes: discard it.
 void load_weights(CausalLM& model, const std::string& path);
 // HF-named HDF5 export (for ../shared/bench/ref_llama.py and h5py users).
 void export_hf_h5(CausalLM& model, const std::string& path);

@@ -115,14 +115,18 @@ int cmd_generate(const Args& args) {
     next = next_token(logits[0][0], s, gen);
   }
   const double decode_ms = ms_since(t1);
+  // Which path the one-token forwards took (arch/model.h): the decode kernel or LibTorch's operators
+  // (under autocast, for one: the kernel runs fp32 or bf16 weights, not autocast's casts).
+  const bool kernel = model->decode_step_applies(torch::zeros({1, 1}, torch::kInt64), cache);
   std::cout << prompt << tok.decode(out) << "\n";
   const int64_t steps = std::max<int64_t>(0, int64_t(out.size()) - 1 + (eos ? 1 : 0));  // forwards after the prefill
   fmt::print(stderr,
              "generate: {} prompt tokens, {} new{}; time to first token {:.1f} ms; decode {:.1f} tokens/s "
-             "({:.2f} ms per token, {} layers executed, {} threads{})\n",
+             "({:.2f} ms per token, {} layers executed, {} threads{}, {})\n",
              n_prompt, out.size(), eos ? " (stopped at eos)" : "", ttft_ms,
              steps > 0 ? 1e3 * double(steps) / decode_ms : 0.0, steps > 0 ? decode_ms / double(steps) : 0.0,
-             spec.n_layers, at::get_num_threads(), bf16 ? ", bf16" : "");
+             spec.n_layers, at::get_num_threads(), bf16 ? ", bf16 autocast" : "",
+             kernel ? "decode kernel" : "LibTorch decode path");
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -90,6 +91,9 @@ int main(int argc, char** argv) {
     return args.empty() ? sharelab::kExitUsage : 0;
   }
   if (args[0] == "--sweep") args[0] = "sweep";
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the writers report with the
+  // file's name and keep nothing; the default SIGXFSZ would kill the process without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   // A failed rank of a data-parallel job tells the others (they name it), and says which it is.
   auto report = [](const std::exception& e) {
     std::string where;

@@ -3,12 +3,14 @@
 // distributions have the intended moments; the native checkpoint loads back exactly.
 #include <doctest/doctest.h>
 
+#include <H5Cpp.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include <time.h>
@@ -336,6 +338,76 @@ TEST_CASE("load_weights checks everything before it changes a parameter") {
   CausalLM shallower(resolve_preset("debug", {"n_layers=2"}));
   CHECK_THROWS_WITH_AS(load_weights(shallower, path),
                        (path + ": unexpected tensor 'attn.2.wk.weight' (not a parameter of debug)").c_str(),
+                       sharelab::ConfigError);
+  std::remove(path.c_str());
+}
+
+namespace {
+
+// The byte offset of a contiguous dataset's data in an HDF5 file.
+uint64_t dataset_offset(const std::string& path, const std::string& name) {
+  H5::H5File f(path, H5F_ACC_RDONLY);
+  return uint64_t(H5Dget_offset(f.openDataSet(name).getId()));
+}
+
+void flip_byte(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(f);
+  f.seekg(std::streamoff(offset));
+  char c = 0;
+  f.read(&c, 1);
+  c = char(c ^ 0x10);
+  f.seekp(std::streamoff(offset));
+  f.write(&c, 1);
+}
+
+}  // namespace
+
+TEST_CASE("a flipped byte in a tensor file is named by every reader, in any piece, into any dtype") {
+  const std::string path = tmp_path("crc");
+  TensorFile f;
+  f.attrs["format"] = "test";
+  f.tensors["big"] = torch::randn({3 << 20});  // 12 MiB: two parallel pieces of TensorFileReader
+  f.tensors["small"] = torch::randn({10, 10});
+  f.tensors["scalar"] = torch::tensor(1.5);  // read through HDF5
+  write_tensor_file(path, f);
+  at_thread_counts([&] { CHECK(torch::equal(read_tensor_file(path).tensors.at("big"), f.tensors.at("big"))); });
+  const std::string copy = tmp_path("crc_copy");
+  std::remove(copy.c_str());
+  {
+    std::ifstream in(path, std::ios::binary);
+    std::ofstream out(copy, std::ios::binary);
+    out << in.rdbuf();
+  }
+  flip_byte(path, dataset_offset(path, "big") + (uint64_t(10) << 20));  // in the second piece
+  const std::string want = path + ": dataset 'big': checksum mismatch (crc32c stored ";
+  at_thread_counts([&] {
+    CHECK_THROWS_WITH_AS(read_tensor_file(path), doctest::Contains(want.c_str()), sharelab::ConfigError);
+    TensorFileReader r(path);
+    auto bf16 = torch::empty({3 << 20}, torch::kBFloat16);                       // through the staging buffer
+    auto strided = torch::empty({3 << 20, 2}).select(1, 0);                      // one pread, then copy_
+    CHECK_THROWS_WITH_AS(r.read_into({{"big", bf16}}), doctest::Contains(want.c_str()), sharelab::ConfigError);
+    CHECK_THROWS_WITH_AS(r.read_into({{"big", strided}}), doctest::Contains(want.c_str()), sharelab::ConfigError);
+    auto small = torch::empty({10, 10});
+    r.read_into({{"small", small}});  // the other datasets still read
+    CHECK(torch::equal(small, f.tensors.at("small")));
+  });
+  flip_byte(copy, dataset_offset(copy, "scalar"));
+  CHECK_THROWS_WITH_AS(read_tensor_file(copy), doctest::Contains((copy + ": dataset 'scalar': checksum mismatch").c_str()),
+                       sharelab::ConfigError);
+  std::remove(path.c_str());
+  std::remove(copy.c_str());
+
+  // A native weights file into a model (load_weights): refused, naming the file and the tensor.
+  const ModelSpec s = resolve_preset("debug");
+  CausalLM m(s);
+  m->reset_parameters(1);
+  save_weights(m, path);
+  const std::string name = "ffn.0.w1.weight";
+  flip_byte(path, dataset_offset(path, name) + 17);
+  CausalLM back(s);
+  CHECK_THROWS_WITH_AS(load_weights(back, path),
+                       doctest::Contains((path + ": dataset '" + name + "': checksum mismatch").c_str()),
                        sharelab::ConfigError);
   std::remove(path.c_str());
 }

@@ -102,11 +102,18 @@ void ShardWriter::finish() {
 
 void ShardWriter::flush() {
   const std::string name = fmt::format("{}-{:05d}.h5", split_name(split_), shards_.size());
-  const std::string final_path = dir_ + "/" + name, tmp = arch::tmp_name(final_path);
+  const std::string final_path = dir_ + "/" + name;
   const hsize_t rows = source_.size();
+  // The shard's bytes are built in memory (HDF5's core driver: no system call can fail there), then
+  // written with checked system calls: a full disk names the file and the OS error, and no partial
+  // shard is left under any name.
+  std::string image;
   try {
     H5::Exception::dontPrint();
-    H5::H5File f(tmp, H5F_ACC_TRUNC);
+    H5::FileAccPropList fapl;
+    const size_t bytes = tokens_.size() * (dtype_ == "uint16" ? 2 : 4) + source_.size() * 2 + (size_t(1) << 16);
+    fapl.setCore(bytes, /*backing_store=*/false);
+    H5::H5File f(final_path + ".in-memory", H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, fapl);
     write_str_attr(f, "format", kShardFormat);
     write_str_attr(f, "split", split_name(split_));
     const hsize_t tdims[2] = {rows, hsize_t(cols_)};
@@ -124,12 +131,15 @@ void ShardWriter::flush() {
     H5::DataSet src = f.createDataSet("source", H5::PredType::STD_U16LE, H5::DataSpace(1, sdims));
     src.write(source_.data(), H5::PredType::NATIVE_UINT16);
     write_crc_attr(src, source_.data(), source_.size() * sizeof(uint16_t));
+    f.flush(H5F_SCOPE_GLOBAL);
+    const ssize_t n = H5Fget_file_image(f.getId(), nullptr, 0);
+    if (n <= 0 || (image.resize(size_t(n)), H5Fget_file_image(f.getId(), &image[0], image.size()) != n))
+      throw std::runtime_error(final_path + ": HDF5 could not copy the shard's in-memory image");
     f.close();
   } catch (const H5::Exception& e) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("{}: HDF5 write failed: {}", tmp, e.getDetailMsg()));
+    throw std::runtime_error(fmt::format("{}: HDF5 could not build the shard in memory: {}", final_path, e.getDetailMsg()));
   }
-  arch::commit_file(tmp, final_path);
+  arch::write_file_atomic(final_path, image);  // temp + checked writes + fsync + rename
   shards_.push_back({name, split_, int64_t(rows)});
   tokens_.clear();
   source_.clear();

@@ -1,7 +1,9 @@
 // One packed HDF5 shard: dataset `tokens` (rows, seq_len + 1) uint16|uint32 and dataset `source`
 // (rows,) uint16, both contiguous and uncompressed so h5py reads them as plain arrays and the
-// loader can mmap them. ShardWriter buffers one shard in memory and writes it under a temporary
-// name, renamed when complete; open_shard() checks dtype and shape against the manifest.
+// loader can mmap them. ShardWriter buffers one shard in memory, builds the file's bytes there and
+// writes them with checked system calls under a temporary name, renamed when complete (a full disk:
+// std::runtime_error naming the shard and the OS error, nothing left); open_shard() checks dtype and
+// shape against the manifest.
 // Each dataset carries the CRC-32C of its bytes (attribute "crc32c"); verify_shard() checks them
 // (the loader does, before the first row of a shard is used). Shards from before checksums have
 // none: they load after a one-line note.

@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <mutex>
 #include <sstream>
 #include <sys/stat.h>
@@ -25,8 +24,6 @@ namespace {
 const std::string kOptPrefix = "optim.";
 const std::string kStatePrefix = "state.";
 const std::string kRngKey = "rng.torch_cpu";
-constexpr const char* kCrcAttr = "crc32c";    // on every dataset: CRC-32C of its stored bytes
-constexpr const char* kDtypeAttr = "torch_dtype";  // as arch::write_tensor_file writes it
 
 std::string ckpt_name(int64_t step) { return fmt::format("ckpt-{:09d}.h5", step); }
 
@@ -49,135 +46,6 @@ const torch::Tensor& need(const arch::TensorFile& f, const std::string& key, con
   auto it = f.tensors.find(key);
   if (it == f.tensors.end()) throw ConfigError(path + ": checkpoint has no dataset '" + key + "'");
   return it->second;
-}
-
-// --- the HDF5 image (the layout of arch::write_tensor_file, plus a checksum per dataset) --------
-
-// A tensor as stored: half types widen to float32 (h5py has no bfloat16), bool as uint8.
-torch::Tensor stored(const torch::Tensor& t) {
-  auto c = t.detach().to(torch::kCPU);
-  if (c.scalar_type() == torch::kBFloat16 || c.scalar_type() == torch::kFloat16) c = c.to(torch::kFloat32);
-  return c.contiguous();
-}
-
-hid_t h5_type(torch::ScalarType t) {
-  switch (t) {
-    case torch::kFloat32: return H5T_NATIVE_FLOAT;
-    case torch::kFloat64: return H5T_NATIVE_DOUBLE;
-    case torch::kInt64: return H5T_NATIVE_INT64;
-    case torch::kInt32: return H5T_NATIVE_INT32;
-    case torch::kUInt8:
-    case torch::kBool: return H5T_NATIVE_UINT8;
-    default: throw std::runtime_error(std::string("checkpoint: unsupported tensor dtype ") + c10::toString(t));
-  }
-}
-
-uint32_t crc_of(const torch::Tensor& stored_tensor) {
-  return arch::crc32c(stored_tensor.data_ptr(), size_t(stored_tensor.numel()) * stored_tensor.element_size());
-}
-
-// An HDF5 identifier closed when it goes out of scope; every creation is checked.
-class Hid {
- public:
-  Hid(hid_t id, herr_t (*close)(hid_t), const std::string& what, const std::string& path) : id_(id), close_(close) {
-    if (id_ < 0) throw std::runtime_error(path + ": HDF5 could not " + what + " (building the checkpoint in memory)");
-  }
-  ~Hid() { close_(id_); }
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
-  operator hid_t() const { return id_; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-void check(herr_t rc, const std::string& what, const std::string& path) {
-  if (rc < 0) throw std::runtime_error(path + ": HDF5 could not " + what + " (building the checkpoint in memory)");
-}
-
-void string_attr(hid_t obj, const std::string& key, const std::string& value, const std::string& path) {
-  const std::string v = value.empty() ? " " : value;
-  Hid type(H5Tcopy(H5T_C_S1), H5Tclose, "copy a string type", path);
-  check(H5Tset_size(type, v.size()), "size a string type", path);
-  Hid space(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace", path);
-  Hid a(H5Acreate2(obj, key.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose, "create attribute '" + key + "'",
-        path);
-  check(H5Awrite(a, type, v.c_str()), "write attribute '" + key + "'", path);
-}
-
-// The file's bytes, built with the core driver (no backing store): no system call can fail here,
-// so every I/O error comes from write_file_atomic's checked calls, with the OS's words.
-std::string h5_image(const arch::TensorFile& f, const std::string& path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  size_t bytes = 1 << 20;
-  for (const auto& [name, t] : f.tensors) bytes += size_t(t.numel()) * 8 + 1024;
-  Hid fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create a file access list", path);
-  check(H5Pset_fapl_core(fapl, bytes, /*backing_store=*/0), "select the in-memory driver", path);
-  const std::string mem_name = path + ".in-memory";  // a name for HDF5 only: nothing is written there
-  Hid file(H5Fcreate(mem_name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), H5Fclose, "create the file", path);
-  for (const auto& [key, value] : f.attrs) string_attr(file, key, value, path);
-  for (const auto& [name, tensor] : f.tensors) {
-    const torch::Tensor t = stored(tensor);
-    const hid_t type = h5_type(t.scalar_type());
-    std::vector<hsize_t> dims(t.sizes().begin(), t.sizes().end());
-    Hid space(dims.empty() ? H5Screate(H5S_SCALAR) : H5Screate_simple(int(dims.size()), dims.data(), nullptr), H5Sclose,
-              "create the dataspace of '" + name + "'", path);
-    Hid ds(H5Dcreate2(file, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
-           "create dataset '" + name + "'", path);
-    if (t.numel() > 0) check(H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data_ptr()), "write dataset '" + name + "'", path);
-    string_attr(ds, kDtypeAttr, c10::toString(tensor.scalar_type()), path);
-    const uint32_t crc = crc_of(t);
-    Hid sp1(H5Screate(H5S_SCALAR), H5Sclose, "create a dataspace", path);
-    Hid a(H5Acreate2(ds, kCrcAttr, H5T_STD_U32LE, sp1, H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-          "create the checksum of '" + name + "'", path);
-    check(H5Awrite(a, H5T_NATIVE_UINT32, &crc), "write the checksum of '" + name + "'", path);
-  }
-  check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush the file", path);
-  const ssize_t n = H5Fget_file_image(file, nullptr, 0);
-  if (n <= 0) throw std::runtime_error(path + ": HDF5 could not size the checkpoint's image");
-  std::string image(size_t(n), '\0');
-  if (H5Fget_file_image(file, &image[0], image.size()) != n)
-    throw std::runtime_error(path + ": HDF5 could not copy the checkpoint's image");
-  return image;
-}
-
-// Each dataset's stored checksum against the bytes read (ConfigError naming the dataset). Files
-// from before checksums carry none: a note, once per process.
-void verify_checksums(const std::string& path, const arch::TensorFile& f) {
-  H5::Exception::dontPrint();
-  std::map<std::string, uint32_t> want;
-  try {
-    H5::H5File file(path, H5F_ACC_RDONLY);
-    for (const auto& [name, t] : f.tensors) {
-      H5::DataSet ds = file.openDataSet(name);
-      if (!ds.attrExists(kCrcAttr)) continue;
-      uint32_t crc = 0;
-      ds.openAttribute(kCrcAttr).read(H5::PredType::NATIVE_UINT32, &crc);
-      want[name] = crc;
-    }
-  } catch (const H5::Exception& e) {
-    throw ConfigError(path + ": cannot read the checksums (" + e.getDetailMsg() + ")");
-  }
-  if (want.empty()) {
-    static std::once_flag once;
-    std::call_once(once, [&] {
-      std::cerr << "note: " << path << ": written before checkpoints carried checksums (no '" << kCrcAttr
-                << "' attributes); loaded unverified\n";
-    });
-    return;
-  }
-  for (const auto& [name, t] : f.tensors) {
-    auto it = want.find(name);
-    if (it == want.end())
-      throw ConfigError(path + ": dataset '" + name + "' has no '" + kCrcAttr + "' attribute, unlike the others (a " +
-                        "dataset added by another tool?); refusing the checkpoint");
-    const uint32_t got = crc_of(stored(t));
-    if (got != it->second)
-      throw ConfigError(fmt::format("{}: dataset '{}': checksum mismatch (crc32c stored {:08x}, computed {:08x}): the "
-                                    "checkpoint is corrupt; refusing it",
-                                    path, name, it->second, got));
-  }
 }
 
 // No NaN or inf reaches a checkpoint: a run that diverged keeps its last good one.
@@ -228,7 +96,9 @@ std::string save_checkpoint(const std::string& run_dir, arch::CausalLM& model, c
   check_finite(f, path, s.step);
   const bool replaces = file_exists(path);  // a resumed run writing the same step again
   try {
-    arch::write_file_atomic(path, h5_image(f, path));  // temp + fsync + rename
+    // Built in memory with a checksum per dataset, then temp + checked writes + fsync + rename: a
+    // full disk names the file and the OS error (arch/h5_tensors.h).
+    arch::write_tensor_file(path, f);
   } catch (const ConfigError&) {
     throw;
   } catch (const std::runtime_error& e) {
@@ -287,8 +157,7 @@ void check_checkpoint(const std::string& path, const std::string& config_json) {
 }
 
 LoopState load_checkpoint(const std::string& path, arch::CausalLM& model, AdamW& opt, const std::string& config_json) {
-  arch::TensorFile f = arch::read_tensor_file(path);
-  verify_checksums(path, f);
+  arch::TensorFile f = arch::read_tensor_file(path);  // every dataset's checksum verified
   auto fmt_it = f.attrs.find("format");
   if (fmt_it == f.attrs.end() || fmt_it->second != kCheckpointFormat)
     throw ConfigError(path + ": attribute 'format' is not '" + std::string(kCheckpointFormat) + "'");

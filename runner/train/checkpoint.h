@@ -4,9 +4,10 @@
 // tokens and the resolved config (attribute "config_json"). A small `latest` file names the newest
 // checkpoint; it is written atomically after the checkpoint itself, so a kill at any moment leaves
 // a pointer to a complete file. The newest two checkpoints are kept.
-// Every dataset carries the CRC-32C of its bytes (attribute "crc32c"), checked when the checkpoint
-// is loaded: a flipped byte is refused with a ConfigError naming the file and the dataset.
-// Checkpoints written before checksums (no such attribute) still load, after a one-line note.
+// Every dataset carries the CRC-32C of its bytes (attribute "crc32c", arch/h5_tensors.h), checked
+// whenever the checkpoint is read (resume, eval, export): a flipped byte is refused with a
+// ConfigError naming the file and the dataset. Checkpoints written before checksums (no such
+// attribute) still load, after a one-line note.
 // The file is built in memory and written with checked system calls (common/atomic_file.h): a full
 // disk names the file and the OS error and leaves the previous checkpoint and `latest` as they were.
 #pragma once

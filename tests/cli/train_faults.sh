@@ -9,7 +9,11 @@
 #     database; a bad train.skip_nonfinite is refused (exit 2);
 #  4. a file-size limit (as a full disk) at a checkpoint: exit 1 naming the file and the OS error,
 #     `latest` and the previous checkpoint intact;
-#  5. a flipped byte in the checkpoint or in a shard: exit 2, "checksum mismatch" naming the file.
+#  5. a flipped byte in the checkpoint, in a shard or in an exported weights file: exit 2, "checksum
+#     mismatch" naming the file and the dataset (resume, train, `data inspect --verify`, `export`
+#     of the file, `logits --weights`);
+#  6. `data prepare` under a file-size limit (as a full disk): exit 1 naming the shard and the OS
+#     error; the existing output folder as it was, no new one, no temporary folder left.
 set -euo pipefail
 RUNNER="$1"
 WORK="$2"
@@ -111,7 +115,7 @@ echo "train.skip_nonfinite = 1: the step skipped, counted (nonfinite_skipped_ste
 RUN=$(basename "$(dirname "$(ls disk/*/latest)")")
 BLOCKS=$(( $(stat -c %s "disk/$RUN/ckpt-000000004.h5") / 2048 ))  # ulimit -f counts 1024-byte blocks
 RC=0
-( trap '' XFSZ; ulimit -f "$BLOCKS"; exec "$RUNNER" resume "$RUN" --runs-dir disk --no-db --no-progress ) > disk2.out 2> disk2.err || RC=$?
+( ulimit -f "$BLOCKS"; exec "$RUNNER" resume "$RUN" --runs-dir disk --no-db --no-progress ) > disk2.out 2> disk2.err || RC=$?
 [ "$RC" = 1 ] || { cat disk2.err; fail "full disk: exit $RC, want 1"; }
 grep -q "disk/$RUN/ckpt-000000008.h5: write failed after .* bytes: File too large" disk2.err || { cat disk2.err; fail "full disk: message"; }
 [ "$(ls "disk/$RUN")" = "$(printf 'ckpt-000000004.h5\nconfig.json\nlatest')" ] || fail "full disk: left $(ls "disk/$RUN")"
@@ -131,5 +135,39 @@ RC=0
 "$RUNNER" train debug --data data-bad "${SETS[@]}" --runs-dir crc --no-db > crc2.out 2> crc2.err || RC=$?
 [ "$RC" = 2 ] && grep -q "data-bad/train-00000.h5: dataset 'tokens': checksum mismatch" crc2.err || { cat crc2.err; fail "flipped shard byte: exit $RC"; }
 ls crc/*/latest > /dev/null 2>&1 && fail "trained on a corrupt shard"
-echo "flipped bytes: checkpoint and shard refused (exit 2, file and dataset named)"
+"$RUNNER" data inspect data --verify > inspect.out 2> inspect.err || { cat inspect.err; fail "data inspect --verify on good shards"; }
+grep -q "^verified [0-9]* shards .*: every layout and checksum matches$" inspect.out || { cat inspect.out; fail "inspect --verify: no verified line"; }
+RC=0
+"$RUNNER" data inspect data-bad --verify > inspect-bad.out 2> inspect-bad.err || RC=$?
+[ "$RC" = 2 ] && [ "$(wc -l < inspect-bad.err)" = 1 ] && [ ! -s inspect-bad.out ] &&
+  grep -q "data-bad/train-00000.h5: dataset 'tokens': checksum mismatch" inspect-bad.err || { cat inspect-bad.err; fail "inspect --verify of a corrupt shard: exit $RC"; }
+"$RUNNER" data inspect data-bad > /dev/null || fail "data inspect without --verify reads only the manifest"
+# An exported native weights file: loaded by `export FILE` (arch::read_tensor_file) and `logits --weights`
+# (arch::load_weights, TensorFileReader).
+"$RUNNER" export debug --set vocab_size=256 --out w.h5 > /dev/null 2> w.err || { cat w.err; fail "export --out"; }
+"$RUNNER" export w.h5 --out w2.h5 > /dev/null 2> w.err || { cat w.err; fail "export of a good weights file"; }
+flip w.h5 0.5
+for cmd in "export w.h5 --out w3.h5" "logits debug --set vocab_size=256 --weights w.h5 --tokens 1,2,3 --out l.npy"; do
+  RC=0
+  # shellcheck disable=SC2086
+  "$RUNNER" $cmd > w.out 2> w.err || RC=$?
+  [ "$RC" = 2 ] && [ "$(wc -l < w.err)" = 1 ] && grep -q "^runner: error: w.h5: dataset '.*': checksum mismatch" w.err ||
+    { cat w.err; fail "flipped byte in a weights file, runner $cmd: exit $RC"; }
+done
+[ ! -e w3.h5 ] && [ ! -e l.npy ] || fail "an output was written from a corrupt weights file"
+echo "flipped bytes: checkpoint, shard (train, data inspect --verify) and weights file (export, logits) refused (exit 2, file and dataset named)"
+
+# 6. `data prepare` under a file-size limit: 150 rows of 65 uint16 tokens make a ~20 kB shard, the limit is 8 kB.
+before=$(cd data && ls -l --time-style=+%s && md5sum ./*)
+for out in data fresh; do
+  RC=0
+  ( ulimit -f 8; exec "$RUNNER" data prepare --mix mix.toml --out "$out" --no-progress ) > prep.out 2> prep.err || RC=$?
+  [ "$RC" = 1 ] && [ "$(wc -l < prep.err)" = 1 ] || { cat prep.err; fail "prepare under a file-size limit (--out $out): exit $RC, want 1 and one line"; }
+  grep -q "^runner: error: $out.tmp-[0-9]*/train-00000.h5: write failed after .* bytes: File too large" prep.err ||
+    { cat prep.err; fail "prepare under a file-size limit (--out $out): message"; }
+  ls -d "$out".* 2> /dev/null && fail "prepare under a file-size limit left $(ls -d "$out".*)"
+done
+[ ! -e fresh ] || fail "prepare under a file-size limit created fresh/: $(ls fresh)"
+[ "$(cd data && ls -l --time-style=+%s && md5sum ./*)" = "$before" ] || fail "prepare under a file-size limit changed data/"
+echo "data prepare under a file-size limit: exit 1 naming the shard and EFBIG; data/ as it was, nothing new left"
 echo PASS
