@@ -15,7 +15,7 @@ endif
 
 FUZZ_SECONDS ?= 30
 
-.PHONY: fuzz findings all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
+.PHONY: fuzz sanitize findings all build cuda torch2 test test-cpu test-cuda smoke setup run data bench tables plots presets clean format interop
 
 all: build
 
@@ -105,6 +105,11 @@ bench: build torch2
 # corpus (scripts/fuzz.sh); a crash fails and its input lands in build-fuzz/crashes/<target>/.
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The fast suite built with ASan + UBSan in build-asan/ (scripts/sanitize.sh; suppressions, LibTorch's
+# only, in scripts/sanitize/). Not in CI (its time budget): run before resolving any issue.
+sanitize:
+	bash scripts/sanitize.sh
 
 smoke: build
 	cd $(BUILD) && ctest -L slow --output-on-failure
