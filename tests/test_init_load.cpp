@@ -19,6 +19,7 @@
 #include "arch/registry.h"
 #include "arch/weights.h"
 #include "common/errors.h"
+#include "h5_test_util.h"
 
 using namespace sharelab::arch;
 
@@ -344,22 +345,8 @@ TEST_CASE("load_weights checks everything before it changes a parameter") {
 
 namespace {
 
-// The byte offset of a contiguous dataset's data in an HDF5 file.
-uint64_t dataset_offset(const std::string& path, const std::string& name) {
-  H5::H5File f(path, H5F_ACC_RDONLY);
-  return uint64_t(H5Dget_offset(f.openDataSet(name).getId()));
-}
-
-void flip_byte(const std::string& path, uint64_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(f);
-  f.seekg(std::streamoff(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = char(c ^ 0x10);
-  f.seekp(std::streamoff(offset));
-  f.write(&c, 1);
-}
+using sharelab::test::dataset_offset;
+using sharelab::test::flip_byte;
 
 }  // namespace
 

@@ -31,6 +31,7 @@
 #include "runner/store/results_store.h"
 #include "runner/train/checkpoint.h"
 #include "runner/train/train_loop.h"
+#include "h5_test_util.h"
 #include "train_test_util.h"
 #include "runner/train/trainer.h"
 #include "runner/train/validate_train.h"
@@ -72,22 +73,8 @@ bool all_finite(const std::string& ckpt) {
 }
 
 // The byte offset of a contiguous dataset's data in an HDF5 file.
-uint64_t dataset_offset(const std::string& path, const std::string& name) {
-  H5::H5File f(path, H5F_ACC_RDONLY);
-  H5::DataSet ds = f.openDataSet(name);
-  return uint64_t(H5Dget_offset(ds.getId()));
-}
-
-void flip_byte(const std::string& path, uint64_t offset) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  REQUIRE(f);
-  f.seekg(std::streamoff(offset));
-  char c = 0;
-  f.read(&c, 1);
-  c = char(c ^ 0x10);
-  f.seekp(std::streamoff(offset));
-  f.write(&c, 1);
-}
+using sharelab::test::dataset_offset;
+using sharelab::test::flip_byte;
 
 // Loads a checkpoint into a fresh model and optimizer of `rc`.
 train::LoopState load(const config::RunConfig& rc, const std::string& ckpt) {
