@@ -43,6 +43,7 @@ namespace {
 
 using test::MemorySource;
 using test::TempDir;
+using test::write_shards;
 
 // SHARELAB_FAULT_NONFINITE for one scope.
 struct FaultSteps {
@@ -87,31 +88,10 @@ train::LoopState load(const config::RunConfig& rc, const std::string& ckpt) {
 
 // A prepared data folder of `rows` train rows of 33 random byte ids (seq_len 32), 64 rows a shard.
 std::string random_shards(const std::string& root, int rows) {
-  const std::string dir = root + "/data";
-  fs::create_directories(dir);
-  data::Manifest man;
-  man.seq_len = 32;
-  man.vocab_size = 256;
-  man.dtype = data::dtype_for_vocab(256);
-  data::SourceStats src;
-  src.name = "random";
-  src.reader = "amber-jsonl";
-  src.files = 1;
-  src.bytes = int64_t(rows) * 33;
-  data::ShardWriter w(dir, data::kTrain, 32, man.dtype, 64);
   auto gen = at::detail::createCPUGenerator(7);
-  auto t = torch::randint(256, {rows, 33}, gen, torch::kInt64).contiguous();
-  std::vector<uint32_t> ids(33);
-  for (int r = 0; r < rows; ++r) {
-    for (int k = 0; k < 33; ++k) ids[size_t(k)] = uint32_t(t[r][k].item<int64_t>());
-    w.add_row(ids.data(), 0);
-    src.docs[data::kTrain] += 1, src.rows[data::kTrain] += 1, src.tokens[data::kTrain] += 33;
-  }
-  w.finish();
-  man.shards = w.shards();
-  man.sources.push_back(src);
-  arch::write_file_atomic(dir + "/" + data::kManifestName, man.to_json());
-  return dir;
+  const auto t = torch::randint(256, {rows, 33}, gen, torch::kInt64).contiguous();
+  return write_shards(root, "random", rows, /*hold_out=*/false,
+                      [&](int r, int k) { return uint32_t(t[r][k].item<int64_t>()); });
 }
 
 // Every dataset of two checkpoints equal, timings aside.

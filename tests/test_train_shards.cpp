@@ -29,6 +29,7 @@ namespace {
 const std::string kShakespeare = std::string(SHARELAB_SOURCE_DIR) + "/../shared/data/tinyshakespeare/input.txt";
 
 using test::TempDir;
+using test::write_shards;
 
 // A prepared data folder as `runner data prepare` leaves it (ShardWriter shards + manifest.json):
 // `rows` rows of 33 byte ids (seq_len 32) cut from the start of tiny-shakespeare, every 10th row
@@ -39,33 +40,8 @@ std::string prepare_shards(const std::string& root, int rows, bool hold_out = tr
   REQUIRE_MESSAGE(in, kShakespeare);
   std::string text(size_t(rows) * 33, '\0');
   in.read(&text[0], std::streamsize(text.size()));
-  const std::string dir = root + "/data";
-  fs::create_directories(dir);
-  data::Manifest man;
-  man.seq_len = 32;
-  man.vocab_size = 256;
-  man.dtype = data::dtype_for_vocab(256);
-  data::SourceStats src;
-  src.name = "shakespeare";
-  src.reader = "amber-jsonl";
-  src.files = 1;
-  src.bytes = int64_t(text.size());
-  data::ShardWriter writers[2] = {data::ShardWriter(dir, data::kTrain, 32, man.dtype, 64),
-                                  data::ShardWriter(dir, data::kVal, 32, man.dtype, 64)};
-  std::vector<uint32_t> ids(33);
-  for (int r = 0; r < rows; ++r) {
-    for (int k = 0; k < 33; ++k) ids[size_t(k)] = static_cast<unsigned char>(text[size_t(r) * 33 + size_t(k)]);
-    const int split = hold_out && r % 10 == 9 ? data::kVal : data::kTrain;
-    writers[split].add_row(ids.data(), 0);
-    src.docs[split] += 1, src.rows[split] += 1, src.tokens[split] += 33;
-  }
-  for (auto& w : writers) {
-    w.finish();
-    man.shards.insert(man.shards.end(), w.shards().begin(), w.shards().end());
-  }
-  man.sources.push_back(src);
-  arch::write_file_atomic(dir + "/" + data::kManifestName, man.to_json());
-  return dir;
+  return write_shards(root, "shakespeare", rows, hold_out,
+                      [&](int r, int k) { return uint32_t(static_cast<unsigned char>(text[size_t(r) * 33 + size_t(k)])); });
 }
 
 config::RunConfig shakespeare_run(const std::string& data_dir) {

@@ -9,7 +9,10 @@
 #include <vector>
 
 #include "arch/registry.h"
+#include "common/atomic_file.h"
 #include "runner/config/run_config.h"
+#include "runner/data/manifest.h"
+#include "runner/data/shard_file.h"
 #include "runner/train/train_loop.h"
 
 namespace sharelab::test {
@@ -53,6 +56,39 @@ struct TempDir {
   }
   ~TempDir() { std::filesystem::remove_all(path); }
 };
+
+// A prepared data folder root/data of `rows` rows of 33 ids from `id(row, k)` (seq_len 32, vocab
+// 256, 64 rows a shard, source `source`); with hold_out every 10th row goes to validation.
+template <typename Id>
+std::string write_shards(const std::string& root, const std::string& source, int rows, bool hold_out, Id id) {
+  const std::string dir = root + "/data";
+  std::filesystem::create_directories(dir);
+  data::Manifest man;
+  man.seq_len = 32;
+  man.vocab_size = 256;
+  man.dtype = data::dtype_for_vocab(256);
+  data::SourceStats src;
+  src.name = source;
+  src.reader = "amber-jsonl";
+  src.files = 1;
+  src.bytes = int64_t(rows) * 33;
+  data::ShardWriter writers[2] = {data::ShardWriter(dir, data::kTrain, 32, man.dtype, 64),
+                                  data::ShardWriter(dir, data::kVal, 32, man.dtype, 64)};
+  std::vector<uint32_t> ids(33);
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 0; k < 33; ++k) ids[size_t(k)] = id(r, k);
+    const int split = hold_out && r % 10 == 9 ? data::kVal : data::kTrain;
+    writers[split].add_row(ids.data(), 0);
+    src.docs[split] += 1, src.rows[split] += 1, src.tokens[split] += 33;
+  }
+  for (auto& w : writers) {  // a writer given no rows writes no shard
+    w.finish();
+    man.shards.insert(man.shards.end(), w.shards().begin(), w.shards().end());
+  }
+  man.sources.push_back(src);
+  arch::write_file_atomic(dir + "/" + data::kManifestName, man.to_json());
+  return dir;
+}
 
 // The debug model with a shared FFN, 8 steps of 2 x 2 x 32 tokens (accumulation 2), checkpoints
 // after steps 3 and 6 and at the end, 2 validation batches every 4 steps, one thread.
