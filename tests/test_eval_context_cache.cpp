@@ -10,6 +10,7 @@
 #include "arch/registry.h"
 #include "runner/eval/path_check.h"
 #include "runner/eval/task_readers.h"
+#include "eval_test_util.h"
 #include "shared_data.h"
 
 using namespace sharelab;
@@ -17,19 +18,7 @@ using namespace sharelab::eval;
 
 SHARELAB_NEEDS_SHARED_DATA("MANIFEST.md");
 
-namespace {
-
-struct ByteEncoder : TextEncoder {  // ids = byte + 3 (< 259 <= debug vocab 512); BOS 1, EOS 2
-  std::vector<int32_t> encode(const std::string& s) const override {
-    std::vector<int32_t> out;
-    for (unsigned char c : s) out.push_back(int32_t(c) + 3);
-    return out;
-  }
-  int32_t bos_id() const override { return 1; }
-  int32_t eos_id() const override { return 2; }
-};
-
-}  // namespace
+using test::ByteEncoder;
 
 TEST_CASE("shared-prefix scoring equals the plain path on every task file") {
   const std::string dir = sharelab_test::shared_data_dir();

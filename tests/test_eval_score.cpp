@@ -19,21 +19,14 @@
 #include "runner/eval/perplexity.h"
 #include "runner/eval/scorer.h"
 #include "runner/eval/text_util.h"
+#include "eval_test_util.h"
 
 using namespace sharelab;
 using namespace sharelab::eval;
 
 namespace {
 
-struct ByteEncoder : TextEncoder {  // ids = byte + 3 (< 259 <= debug vocab 512); BOS 1, EOS 2
-  std::vector<int32_t> encode(const std::string& s) const override {
-    std::vector<int32_t> out;
-    for (unsigned char c : s) out.push_back(int32_t(c) + 3);
-    return out;
-  }
-  int32_t bos_id() const override { return 1; }
-  int32_t eos_id() const override { return 2; }
-};
+using test::ByteEncoder;
 
 arch::CausalLM tiny_model(int64_t max_seq = 128) {
   torch::manual_seed(0);
