@@ -5,7 +5,9 @@
 // with blocks kept for reuse, 1,870 (bench/bench_train, this project's 2-core CPU).
 // Blocks of 1 MiB and more are rounded up to one of 8 size classes per power of two and kept on
 // free; below that glibc's heap already reuses memory. The cache is bounded: past `limit_bytes`
-// of idle blocks, freed blocks go back to the system instead of into the cache.
+// of idle blocks, freed blocks go back to the system instead of into the cache. Blocks of 2 MiB and
+// more ask for transparent huge pages (SHARELAB_HUGE_PAGES=0: not), which the weights read by
+// decoding and first-touched by init gain most from (cpu_allocator.cpp says how much).
 #pragma once
 
 #include <cstddef>

@@ -26,12 +26,16 @@ void print_decode(const std::vector<profile::ProfileResult>& results, const prof
              "TTFT ms", "decode t/s", "(min-max)", "ms/layer", "first ms", "repeat ms", "peak MiB");
   for (const auto& r : results) {
     const arch::ModelSpec spec = arch::resolve_preset(r.preset, sets);
-    const auto split = arch::split_layers(spec, r.decode_per_layer_ms);
-    fmt::print("{:<28} {:<5} {:>6} {:>9.1f} {:>10.1f} {:>15} {:>11.4f} {:>11.4f} {:>11} {:>10.0f}\n", r.preset, r.dtype,
+    std::string per_layer = "-", first = "-", repeat = "-";  // no per-layer pass under --decode-only
+    if (!r.decode_per_layer_ms.empty()) {
+      const auto split = arch::split_layers(spec, r.decode_per_layer_ms);
+      per_layer = fmt::format("{:.4f}", profile::median(r.decode_per_layer_ms));
+      first = fmt::format("{:.4f}", split.first_ms);
+      if (split.repeat_n) repeat = fmt::format("{:.4f}", split.repeat_ms);
+    }
+    fmt::print("{:<28} {:<5} {:>6} {:>9.1f} {:>10.1f} {:>15} {:>11} {:>11} {:>11} {:>10.0f}\n", r.preset, r.dtype,
                spec.n_layers, r.ttft_ms, r.decode_tok_s,
-               fmt::format("({:.1f}-{:.1f})", r.decode_tok_s_min, r.decode_tok_s_max),
-               profile::median(r.decode_per_layer_ms), split.first_ms,
-               split.repeat_n ? fmt::format("{:.4f}", split.repeat_ms) : std::string("-"),
+               fmt::format("({:.1f}-{:.1f})", r.decode_tok_s_min, r.decode_tok_s_max), per_layer, first, repeat,
                double(r.decode_peak_mem_bytes) / 1048576.0);
   }
   fmt::print(
@@ -60,13 +64,16 @@ int cmd_profile(const Args& args) {
       "keep-checkpoint", po::bool_switch(&o.keep_checkpoint), "keep that checkpoint (deleted by default)")(
       "decode", po::value(&o.decode)->default_value(0), "also time batch-1 decoding of N tokens (0 = off)")(
       "prompt", po::value(&o.prompt_len)->default_value(128), "prompt tokens before decoding (time to first token)")(
+      "decode-only", po::bool_switch(&o.decode_only),
+      "time init and decoding alone (no load, forwards or per-layer pass; nothing stored): for rounds "
+      "interleaved with another decoder")(
       "db", po::value(&db)->default_value(store::kDefaultDb), "results database ('' = do not store)");
   po::positional_options_description pos;
   pos.add("preset", -1);
   po::variables_map vm;
   const char* usage =
       "runner profile PRESET... [--dtype fp32,bf16] [--batch B] [--seq T] [--warmup N] [--repeats N] [--threads N] "
-      "[--decode N [--prompt P]] [--db PATH]";
+      "[--decode N [--prompt P] [--decode-only]] [--db PATH]";
   if (!parse_command(usage, opts, pos, args, vm)) return 0;
   dtypes = split_commas(dtypes);
 
@@ -76,7 +83,8 @@ int cmd_profile(const Args& args) {
   for (const auto& d : dtypes)
     if (d != "fp32" && d != "bf16") throw ConfigError("runner profile: --dtype '" + d + "'; expected fp32 or bf16");
   std::unique_ptr<store::ResultsStore> store;
-  if (!db.empty()) store = std::make_unique<store::ResultsStore>(db, store::ResultsStore::Access::kWrite);
+  if (o.decode_only && o.decode < 1) throw ConfigError("runner profile: --decode-only needs --decode N >= 1");
+  if (!db.empty() && !o.decode_only) store = std::make_unique<store::ResultsStore>(db, store::ResultsStore::Access::kWrite);
 
   std::vector<profile::ProfileResult> results;
   for (const auto& spec : specs)
@@ -87,6 +95,10 @@ int cmd_profile(const Args& args) {
       if (store) store->put_profile(profile::to_profile_row(results.back()));
     }
 
+  if (o.decode_only) {
+    print_decode(results, o, sets);
+    return 0;
+  }
   fmt::print("{}; batch {} x seq {}; forward = median of {} after {} warm-up (min-max)\n", results.front().device,
              o.batch, o.seq, o.repeats, o.warmup);
   fmt::print("{:<18} {:<5} {:>8} {:>10} {:>10} {:>12} {:>19} {:>10} {:>14} {:>7}\n", "preset", "dtype", "params",

@@ -194,3 +194,22 @@ TEST_CASE("caching CPU allocator reuses freed blocks and keeps data intact") {
   kernels::release_cpu_cache();
   CHECK(kernels::cpu_cache_stats().cached_bytes == 0);
 }
+
+TEST_CASE("caching CPU allocator puts blocks of whole huge pages on 2 MiB boundaries") {
+  if (!kernels::install_caching_cpu_allocator()) return;  // SHARELAB_CPU_CACHE=0
+  const char* env = std::getenv("SHARELAB_HUGE_PAGES");
+  const bool huge = !(env && std::string(env) == "0");
+  const auto at_2mib = [](const torch::Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()) % (2 << 20) == 0; };
+  const int64_t mib = 1 << 18;  // floats per MiB
+  auto a = torch::ones({16 * mib});       // 16 MiB: already whole huge pages
+  auto b = torch::ones({36 * mib / 10});  // 3.6 MiB: its 3.75 MiB class is rounded up to 4 MiB
+  CHECK(at_2mib(a) == huge);
+  CHECK(at_2mib(b) == huge);
+  CHECK(a.sum().item<double>() == double(16 * mib));  // the memory works
+  CHECK(b.sum().item<double>() == double(36 * mib / 10));
+  const void* block = b.data_ptr();
+  b = torch::Tensor();
+  auto c = torch::empty({355 * mib / 100});  // 3.55 MiB: the same class, so b's block again
+  CHECK(c.data_ptr() == block);
+  kernels::release_cpu_cache();
+}

@@ -68,6 +68,24 @@ TEST_CASE("runner profile debug stores one row per dtype") {
   fs::remove_all(dir);
 }
 
+TEST_CASE("runner profile --decode-only times decoding alone and stores nothing") {
+  const fs::path dir = fs::temp_directory_path() / "sharelab_test_profile_decode_only";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string db = (dir / "p.db").string();
+  const auto [rc, out] = sh(kRunner + " profile debug --dtype fp32,bf16 --decode 4 --prompt 8 --decode-only --repeats 1 "
+                                      "--warmup 0 --threads 1 --work-dir " + (dir / "work").string() + " --db " + db +
+                            " 2>/dev/null");
+  REQUIRE(rc == 0);
+  CHECK(out.find("batch-1 greedy decoding: prompt 8 tokens, then 4 tokens") != std::string::npos);
+  CHECK(out.find("load ms") == std::string::npos);  // no load, forward or per-layer timing
+  CHECK(out.find("stored") == std::string::npos);
+  CHECK(!fs::exists(db));
+  CHECK(!fs::exists(dir / "work"));
+  CHECK(sh(kRunner + " profile debug --decode-only --db '' 2>/dev/null").first == 2);  // needs --decode N
+  fs::remove_all(dir);
+}
+
 TEST_CASE("runner profile rejects bad arguments with exit 2") {
   CHECK(sh(kRunner + " profile no-such-preset --db '' 2>/dev/null").first == 2);
   CHECK(sh(kRunner + " profile debug --dtype fp16 --db '' 2>/dev/null").first == 2);

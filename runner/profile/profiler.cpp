@@ -240,6 +240,7 @@ void profile_decode(arch::CausalLM& model, const ProfileOptions& o, const torch:
   r.decode_tok_s_min = *std::min_element(r.decode_tok_s_all.begin(), r.decode_tok_s_all.end());
   r.decode_tok_s_max = *std::max_element(r.decode_tok_s_all.begin(), r.decode_tok_s_all.end());
 
+  if (o.decode_only) return;
   // Per executed layer, decoded tokens only (the prefill's layer calls are skipped).
   std::vector<std::vector<double>> per_slot(size_t(spec.n_layers));
   Clock::time_point slot_start;
@@ -267,6 +268,7 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
                                   o.repeats, o.warmup));
   if (o.seq > spec.max_seq_len)
     throw ConfigError(fmt::format("profile: --seq {} exceeds {}'s max_seq_len {}", o.seq, spec.name, spec.max_seq_len));
+  if (o.decode_only && o.decode < 1) throw ConfigError("profile: --decode-only needs --decode N >= 1");
   if (o.decode < 0 || (o.decode > 0 && o.prompt_len < 1))
     throw ConfigError(fmt::format("profile: --decode {} must be >= 0 and --prompt {} >= 1", o.decode, o.prompt_len));
   if (o.decode > 0 && o.prompt_len + o.decode > spec.max_seq_len)
@@ -300,6 +302,10 @@ ProfileResult profile_model(const arch::ModelSpec& spec, const ProfileOptions& o
   model->eval();
   kernels::compat::synchronize(device);
   r.init_ms = ms_since(t0);
+  if (o.decode_only) {
+    profile_decode(model, o, device, r);
+    return r;
+  }
 
   // --- load: the native checkpoint, written first (untimed) ---
   fs::create_directories(o.work_dir);

@@ -25,6 +25,7 @@ struct ProfileOptions {
   uint64_t seed = 0;
   int64_t decode = 0;        // > 0: also time batch-1 decoding of this many tokens after a prompt
   int64_t prompt_len = 128;  // the prompt's tokens for the decode timing (time to first token)
+  bool decode_only = false;  // init, then the decode timing alone: no load, forwards or per-layer pass
 };
 
 // What is timed (wall clock, std::chrono::steady_clock, CUDA synchronised around each region):
