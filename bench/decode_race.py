@@ -20,11 +20,11 @@ ratios, which is what the goal reads. Why rounds: this machine's memory bandwidt
 machine, not the decoders. Random weights (the preset's initialisation): speed does not depend on
 the values. Prints the machine's load average, which inflates both sides when > threads.
 """
-import statistics
 import argparse
 import json
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 
@@ -58,19 +58,19 @@ def tokenizer(a):
 
 
 def ours(a, preset):
-    """{dtype: (prompt tok/s, decode tok/s, decode min, decode max)} from the rows this call stored."""
+    """Stores the latency tables' rows (decode included); returns {dtype: prompt tok/s} from them."""
     run([os.path.join(a.build, "runner"), "profile", preset, "--dtype", ",".join(a.dtypes), "--decode",
          str(a.decode), "--prompt", str(a.prompt), "--repeats", str(a.repeats), "--warmup", "1", "--threads",
          str(a.threads), "--db", a.db, "--work-dir", os.path.join(a.work, "profile")])
     db = sqlite3.connect(a.db)
     res = {}
     for dt in a.dtypes:
-        row = db.execute("SELECT ttft_ms, decode_tok_s, decode_tok_s_min, decode_tok_s_max FROM profiles WHERE "
+        row = db.execute("SELECT ttft_ms FROM profiles WHERE "
                          "preset = ? AND dtype = ? AND decode_tokens = ? AND prompt_len = ? AND threads = ? "
                          "ORDER BY created_at DESC LIMIT 1", (preset, dt, a.decode, a.prompt, a.threads)).fetchone()
         if row is None:
             sys.exit("decode_race: no stored decode row for %s %s in %s" % (preset, dt, a.db))
-        res[dt] = (1e3 * a.prompt / row[0], row[1], row[2], row[3])
+        res[dt] = 1e3 * a.prompt / row[0]
     db.close()
     return res
 
@@ -143,13 +143,13 @@ def main():
     rows, misses = [], []
     for preset in a.presets.split(","):
         load = load_average()
-        o = ours(a, preset)  # the stored rows the latency tables read
+        ours_pp = ours(a, preset)
         for dt in a.dtypes:
             pp, pairs = race(a, preset, dt, tok)
-            ratio = statistics.median(x / y for x, y in pairs)
-            rows.append((preset, dt, o[dt][0], pp, statistics.median(x for x, _ in pairs),
-                         statistics.median(y for _, y in pairs), ratio, min(x / y for x, y in pairs),
-                         max(x / y for x, y in pairs), load))
+            ratios = [x / y for x, y in pairs]
+            ratio = statistics.median(ratios)
+            rows.append((preset, dt, ours_pp[dt], pp, statistics.median(x for x, _ in pairs),
+                         statistics.median(y for _, y in pairs), ratio, min(ratios), max(ratios), load))
             if (preset in DENSE and ratio < 1.0) or (preset in IMMEDIATE and ratio <= 1.0):
                 misses.append("%s %s: decode %.2fx llama.cpp's" % (preset, dt, ratio))
 
@@ -169,6 +169,7 @@ def main():
         print("decode_race: goal missed: " + "; ".join(misses))
         sys.exit(1)
     print("decode_race: goal met")
+
 
 if __name__ == "__main__":
     main()

@@ -73,7 +73,6 @@ bool all_finite(const std::string& ckpt) {
   return true;
 }
 
-// The byte offset of a contiguous dataset's data in an HDF5 file.
 using sharelab::test::dataset_offset;
 using sharelab::test::flip_byte;
 
